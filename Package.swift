@@ -1,0 +1,44 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// mhformer: offline markerless motion capture from one video.
+// MHFormerKit holds the pipeline (one folder per stage); `mhformer` is the command line on top.
+let package = Package(
+    name: "mhformer",
+    products: [
+        .executable(name: "mhformer", targets: ["mhformer"]),
+        .library(name: "MHFormerKit", targets: ["MHFormerKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // FFmpeg's C libraries (decoding video frames). The shim re-exports macros Swift cannot import.
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
+        ),
+        // OpenBLAS (cblas_sgemm): every matrix product of the models.
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(
+            name: "MHFormerKit",
+            dependencies: ["CFFmpeg", "COpenBLAS"]
+        ),
+        .executableTarget(
+            name: "mhformer",
+            dependencies: [
+                "MHFormerKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "MHFormerKitTests",
+            dependencies: ["MHFormerKit"]
+        ),
+    ]
+)

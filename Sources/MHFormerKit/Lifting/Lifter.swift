@@ -1,0 +1,135 @@
+// In-the-wild inference as the official demo (demo/vis.py) does it, batched:
+//   for output frame i: the window [i - pad, i + pad] clipped to the sequence and edge-padded to T
+//   frames; normalised x/w·2 - 1, y/w·2 - h/w; the model on it and on its mirror image (x negated,
+//   left/right swapped), the mirror's output mirrored back, the two averaged; the middle frame `pad`;
+//   the root joint set to zero.
+// See ../shared/docs/mhformer-reference.md §4.
+
+import Foundation
+
+public enum Skeleton {
+    /// Human3.6M-17 joint names in model order (the CSV column prefixes).
+    public static let jointNames = [
+        "pelvis", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle",
+        "spine", "thorax", "nose", "head", "left_shoulder", "left_elbow", "left_wrist",
+        "right_shoulder", "right_elbow", "right_wrist",
+    ]
+    /// Kinematic parents (the shoulders hang off the thorax, as the demo draws them).
+    public static let parents = [-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15]
+    public static let leftJoints = [4, 5, 6, 11, 12, 13]
+    public static let rightJoints = [1, 2, 3, 14, 15, 16]
+    /// mirror[j]: the joint that j becomes under a left/right flip.
+    public static let mirror: [Int] = {
+        var m = Array(0..<17)
+        for (l, r) in zip(leftJoints, rightJoints) { m[l] = r; m[r] = l }
+        return m
+    }()
+}
+
+public final class Lifter: @unchecked Sendable {
+    public let model: MHFormerModel
+    /// Windows per forward call (each is run twice with flipping). Bounded so that activations stay
+    /// around 100 MB whatever T and C are.
+    public let windowsPerBatch: Int
+
+    public init(model: MHFormerModel, windowsPerBatch: Int? = nil) {
+        self.model = model
+        let c = model.config
+        let rowsBudget = max(1, (1 << 22) / (3 * c.channel))            // B·T rows of width 3C
+        self.windowsPerBatch = windowsPerBatch ?? max(1, min(128, rowsBudget / c.frames / 2))
+    }
+
+    /// Normalised screen coordinates as the demo computes them, bit for bit:
+    /// fl32(fl32(u / w) · 2) then "- 1" and "- h/w" in float64, rounded to float32.
+    @inline(__always)
+    public static func normalise(_ u: Float, _ v: Float, width: Int, height: Int) -> (Float, Float) {
+        let w = Float(width)
+        let x = Float(Double((u / w) * 2) - 1.0)
+        let y = Float(Double((v / w) * 2) - Double(height) / Double(width))
+        return (x, y)
+    }
+
+    /// keypoints: (N, 17, 2) pixels of one contiguous sequence. Returns (N, 17, 3), root-relative
+    /// camera-frame metres (x right, y down, z away from the camera), root set to 0.
+    public func lift(_ keypoints: [Float], frames N: Int, width: Int, height: Int, flip: Bool = true,
+                     progress: ((Int) -> Void)? = nil) -> [Float] {
+        precondition(keypoints.count == N * 34 && N > 0)
+        let T = model.config.frames, pad = model.config.pad
+        // Normalise once; windows then index into this (N, 17, 2) array.
+        var norm = [Float](repeating: 0, count: N * 34)
+        for p in 0..<(N * 17) {
+            let (x, y) = Lifter.normalise(keypoints[2 * p], keypoints[2 * p + 1], width: width, height: height)
+            norm[2 * p] = x; norm[2 * p + 1] = y
+        }
+        var result = [Float](repeating: 0, count: N * 51)
+        var start = 0
+        while start < N {
+            let count = min(windowsPerBatch, N - start)
+            let B = flip ? 2 * count : count
+            // (B, T, 17, 2): windows [start, start+count), then their mirror images.
+            var input = [Float](repeating: 0, count: B * T * 34)
+            for w in 0..<count {
+                let i = start + w
+                for t in 0..<T {
+                    let src = min(max(i - pad + t, 0), N - 1)          // clip + edge padding
+                    let dst = (w * T + t) * 34
+                    for c in 0..<34 { input[dst + c] = norm[src * 34 + c] }
+                    if flip {
+                        let fdst = ((count + w) * T + t) * 34
+                        for j in 0..<17 {
+                            let m = Skeleton.mirror[j]
+                            input[fdst + 2 * j] = -norm[src * 34 + 2 * m]
+                            input[fdst + 2 * j + 1] = norm[src * 34 + 2 * m + 1]
+                        }
+                    }
+                }
+            }
+            let y = model.forward(input, batch: B)                 // (B, T, 17, 3)
+            for w in 0..<count {
+                let i = start + w
+                let mid = (w * T + pad) * 51
+                for j in 0..<17 {
+                    for c in 0..<3 {
+                        var v = y[mid + 3 * j + c]
+                        if flip {
+                            // Mirror the flipped output back: negate X, swap left and right.
+                            let fm = ((count + w) * T + pad) * 51 + 3 * Skeleton.mirror[j] + c
+                            let f = c == 0 ? -y[fm] : y[fm]
+                            v = (v + f) / 2
+                        }
+                        result[i * 51 + 3 * j + c] = j == 0 ? 0 : v     // root set to zero after averaging
+                    }
+                }
+            }
+            start += count
+            progress?(start)
+        }
+        return result
+    }
+
+    /// The demo's display transform: rotate camera-frame joints by the quaternion of Human3.6M's
+    /// S1 camera 54138969 (w, x, y, z), in float32 as the demo's `qrot`, then lift the lowest joint
+    /// to z = 0. Input and output (N, 17, 3).
+    public static func cameraToWorld(_ pose: [Float]) -> [Float] {
+        let qw: Float = 0.1407056450843811, qx: Float = -0.1500701755285263
+        let qy: Float = -0.755240797996521, qz: Float = 0.6223280429840088
+        var out = pose
+        let frames = pose.count / 51
+        for f in 0..<frames {
+            var minZ = Float.infinity
+            for j in 0..<17 {
+                let o = f * 51 + 3 * j
+                let vx = pose[o], vy = pose[o + 1], vz = pose[o + 2]
+                // uv = q × v ; uuv = q × uv ; v' = v + 2 (w · uv + uuv)
+                let uvx = qy * vz - qz * vy, uvy = qz * vx - qx * vz, uvz = qx * vy - qy * vx
+                let uuvx = qy * uvz - qz * uvy, uuvy = qz * uvx - qx * uvz, uuvz = qx * uvy - qy * uvx
+                out[o] = vx + 2 * (qw * uvx + uuvx)
+                out[o + 1] = vy + 2 * (qw * uvy + uuvy)
+                out[o + 2] = vz + 2 * (qw * uvz + uuvz)
+                minZ = min(minZ, out[o + 2])
+            }
+            for j in 0..<17 { out[f * 51 + 3 * j + 2] -= minZ }
+        }
+        return out
+    }
+}

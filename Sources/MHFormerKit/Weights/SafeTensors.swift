@@ -1,0 +1,135 @@
+// A native reader for the safetensors format:
+//   [8 bytes little-endian u64 N][N bytes JSON header][raw little-endian tensor data]
+// The header maps each tensor name to {"dtype", "shape", "data_offsets": [begin, end]} (offsets into
+// the data part), plus an optional "__metadata__" string map. Floating tensors (F32, F16, BF16, F64)
+// are returned as Float32; integer tensors (I64, I32) are kept for bookkeeping only.
+
+import Foundation
+
+/// Every failure of the tool: a one-line message that names the file (and row, column or tensor).
+public struct MHFormerError: Error, CustomStringConvertible, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+public struct SafeTensorsFile {
+    public struct Entry {
+        public let dtype: String
+        public let shape: [Int]
+        let begin: Int, end: Int
+    }
+
+    public let path: String
+    public let entries: [String: Entry]
+    public let metadata: [String: String]
+    private let data: Data
+    private let dataStart: Int
+
+    public init(path: String) throws {
+        let name = (path as NSString).lastPathComponent
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw MHFormerError("\(path): no such weights file")
+        }
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) else {
+            throw MHFormerError("\(path): cannot read the file")
+        }
+        guard data.count >= 8 else { throw MHFormerError("\(path): not a safetensors file (too short)") }
+        let headerLength = data.withUnsafeBytes { raw -> UInt64 in
+            UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        }
+        guard headerLength > 1, headerLength <= UInt64(data.count - 8), headerLength < 100_000_000 else {
+            throw MHFormerError("\(path): not a safetensors file (bad header length)")
+        }
+        let headerBytes = data.subdata(in: 8 ..< 8 + Int(headerLength))
+        guard let json = try? JSONSerialization.jsonObject(with: headerBytes) as? [String: Any] else {
+            throw MHFormerError("\(path): not a safetensors file (header is not a JSON object)")
+        }
+        let dataStart = 8 + Int(headerLength)
+        let dataLength = data.count - dataStart
+        var entries: [String: Entry] = [:]
+        var metadata: [String: String] = [:]
+        for (key, value) in json {
+            if key == "__metadata__" {
+                if let m = value as? [String: Any] {
+                    for (k, v) in m { metadata[k] = "\(v)" }
+                }
+                continue
+            }
+            guard let info = value as? [String: Any],
+                  let dtype = info["dtype"] as? String,
+                  let shape = (info["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  let offsets = (info["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  offsets.count == 2 else {
+                throw MHFormerError("\(path): tensor '\(key)' has a malformed header entry")
+            }
+            guard let size = SafeTensorsFile.byteSize(dtype) else {
+                throw MHFormerError("\(path): tensor '\(key)' has unsupported dtype \(dtype)")
+            }
+            let count = shape.reduce(1, *)
+            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[1] <= dataLength,
+                  offsets[1] - offsets[0] == count * size else {
+                throw MHFormerError("\(path): tensor '\(key)' has data offsets that do not match its shape \(shape) (file truncated or corrupt?)")
+            }
+            entries[key] = Entry(dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
+        }
+        _ = name
+        self.path = path
+        self.entries = entries
+        self.metadata = metadata
+        self.data = data
+        self.dataStart = dataStart
+    }
+
+    static func byteSize(_ dtype: String) -> Int? {
+        switch dtype {
+        case "F32", "I32": return 4
+        case "F16", "BF16": return 2
+        case "F64", "I64": return 8
+        case "U8", "I8", "BOOL": return 1
+        default: return nil
+        }
+    }
+
+    public func isFloating(_ name: String) -> Bool {
+        guard let e = entries[name] else { return false }
+        return ["F32", "F16", "BF16", "F64"].contains(e.dtype)
+    }
+
+    /// The tensor as Float32 values, row-major.
+    public func floats(_ name: String) throws -> [Float] {
+        guard let e = entries[name] else { throw MHFormerError("\(path): missing tensor '\(name)'") }
+        let count = e.shape.reduce(1, *)
+        return data.withUnsafeBytes { raw -> [Float] in
+            let base = raw.baseAddress! + dataStart + e.begin
+            var out = [Float](repeating: 0, count: count)
+            switch e.dtype {
+            case "F32":
+                for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+            case "F64":
+                for i in 0..<count { out[i] = Float(Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+            case "F16":
+                for i in 0..<count { out[i] = halfToFloat(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+            case "BF16":
+                for i in 0..<count { out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16) }
+            default:
+                break
+            }
+            return out
+        }
+    }
+}
+
+/// IEEE 754 binary16 → binary32, exact (subnormals, infinities and NaN included).
+func halfToFloat(_ h: UInt16) -> Float {
+    let sign = UInt32(h & 0x8000) << 16
+    let exp = Int((h >> 10) & 0x1F)
+    let mant = UInt32(h & 0x3FF)
+    if exp == 0 {
+        if mant == 0 { return Float(bitPattern: sign) }
+        let value = Float(mant) * Float(sign: .plus, exponent: -24, significand: 1)   // subnormal: m · 2^-24
+        return sign != 0 ? -value : value
+    }
+    if exp == 31 { return Float(bitPattern: sign | 0x7F80_0000 | (mant << 13)) }
+    return Float(bitPattern: sign | (UInt32(exp + 112) << 23) | (mant << 13))
+}
