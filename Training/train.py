@@ -1,0 +1,192 @@
+"""Train MHFormer (or the MLP baseline) on CMU mocap seen through random virtual cameras.
+
+One CPU thread, resumable. Everything goes under --run-dir (git-ignored Training/runs/...):
+  log.txt      one line per log interval and per validation
+  last.pt      checkpoint (model, optimiser, step, RNG states, args), rewritten every few minutes
+  final.pt     written when the step budget is reached
+
+Example (the shipped model, see Models/README.md):
+  OMP_NUM_THREADS=1 nohup python3 Training/train.py --run-dir Training/runs/main \
+      --frames 27 --channel 128 --d-hid 256 --layers 3 --steps 20000 > Training/runs/main.out 2>&1 &
+  ... and after an interruption the same command with --resume.
+"""
+import argparse
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import data  # noqa: E402
+import mhformer as mh  # noqa: E402
+from baselines import MLPLifter  # noqa: E402
+
+torch.set_num_threads(1)
+
+VAL_SEED = 1234
+VAL_WINDOWS = 400
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--model", choices=["mhformer", "mlp"], default="mhformer")
+    p.add_argument("--frames", type=int, default=27)
+    p.add_argument("--channel", type=int, default=128)
+    p.add_argument("--d-hid", type=int, default=256)
+    p.add_argument("--layers", type=int, default=3)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=0.01)
+    p.add_argument("--warmup", type=int, default=300, help="linear warm-up steps, then cosine decay")
+    p.add_argument("--final-lr-frac", type=float, default=0.05, help="lr at the last step / --lr")
+    p.add_argument("--steps", type=int, default=20000, help="total optimiser steps (fixes the schedule)")
+    p.add_argument("--max-minutes", type=float, default=0, help="stop (checkpointed) after this long; 0 = no limit")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--data", default="/work/shared/data/mocap")
+    p.add_argument("--run-dir", required=True)
+    p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
+    p.add_argument("--ckpt-minutes", type=float, default=3.0)
+    p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--val-every", type=int, default=1000)
+    return p.parse_args(argv)
+
+
+def build_model(args):
+    if args.model == "mlp":
+        return MLPLifter()
+    return mh.MHFormer(frames=args.frames, channel=args.channel, d_hid=args.d_hid, layers=args.layers)
+
+
+def model_frames(args):
+    return 1 if args.model == "mlp" else args.frames
+
+
+def lr_at(step, args):
+    """Linear warm-up, then cosine decay from --lr to --lr * --final-lr-frac at --steps."""
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    progress = min(1.0, (step - args.warmup) / max(1, args.steps - args.warmup))
+    frac = args.final_lr_frac + (1 - args.final_lr_frac) * 0.5 * (1 + math.cos(math.pi * progress))
+    return args.lr * frac
+
+
+def mpjpe(pred, target):
+    """Mean per-joint position error over every frame and joint (same units as the inputs)."""
+    return torch.linalg.vector_norm(pred - target, dim=-1).mean()
+
+
+def make_val_sets(args):
+    """Fixed validation windows (val subjects, no augmentation), exact and detector-noisy 2D."""
+    seqs = data.load_sequences(args.data, "val")
+    frames = model_frames(args)
+    sets = {}
+    for name, noise in (("clean", None), ("noisy", data.NoiseLevel())):
+        sampler = data.WindowSampler(seqs, frames, augment=False, noise=noise)
+        sets[name] = sampler.sample(np.random.default_rng(VAL_SEED), VAL_WINDOWS)
+    return sets
+
+
+@torch.no_grad()
+def validate(model, val_sets, frames):
+    """Middle-frame MPJPE in mm (root zeroed, no flip TTA: a quick monitor, not the final metric)."""
+    model.eval()
+    pad = (frames - 1) // 2
+    out = {}
+    for name, (x, y) in val_sets.items():
+        errs = []
+        for s in range(0, len(x), 100):
+            pred = model(torch.from_numpy(x[s:s + 100]))[:, pad]
+            pred = pred - pred[:, :1]
+            errs.append(torch.linalg.vector_norm(pred - torch.from_numpy(y[s:s + 100, pad]), dim=-1).mean(-1))
+        out[name] = float(torch.cat(errs).mean()) * 1000
+    model.train()
+    return out
+
+
+def save_checkpoint(path, model, opt, step, rng, args, elapsed):
+    tmp = path.with_suffix(".tmp")
+    torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
+                "np_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(),
+                "args": vars(args), "elapsed_s": elapsed}, tmp)
+    os.replace(tmp, path)  # atomic: a crash mid-save never leaves a broken last.pt
+
+
+class Log:
+    def __init__(self, path):
+        self.f = open(path, "a", buffering=1)
+
+    def __call__(self, msg):
+        line = f"{time.strftime('%H:%M:%S', time.gmtime())} {msg}"
+        print(line, flush=True)
+        self.f.write(line + "\n")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    run = Path(args.run_dir)
+    run.mkdir(parents=True, exist_ok=True)
+    log = Log(run / "log.txt")
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+
+    model = build_model(args)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    step, elapsed_before = 0, 0.0
+    if args.resume and (run / "last.pt").exists():
+        ck = torch.load(run / "last.pt", map_location="cpu", weights_only=False)
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        step, elapsed_before = ck["step"], ck["elapsed_s"]
+        rng.bit_generator.state = ck["np_rng"]
+        torch.set_rng_state(ck["torch_rng"])
+        log(f"resumed from step {step} ({elapsed_before / 60:.1f} min trained)")
+    else:
+        log(f"start {' '.join(sys.argv)}")
+    n_params = sum(p.numel() for p in model.parameters())
+    log(f"model {args.model} params {n_params} args {vars(args)}")
+
+    frames = model_frames(args)
+    sampler = data.WindowSampler(data.load_sequences(args.data, "train"), frames)
+    val_sets = make_val_sets(args)
+
+    model.train()
+    t0 = time.time()
+    last_ckpt = t0
+    losses = []
+    while step < args.steps:
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, args)
+        x, y = sampler.sample(rng, args.batch)
+        loss = mpjpe(model(torch.from_numpy(x)), torch.from_numpy(y))  # all T output frames
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        losses.append(loss.item())
+        elapsed = elapsed_before + time.time() - t0
+        if step % args.log_every == 0:
+            log(f"step {step} loss_mm {np.mean(losses) * 1000:.1f} lr {lr_at(step, args):.2e} "
+                f"elapsed_min {elapsed / 60:.1f}")
+            losses = []
+        if step % args.val_every == 0 or step == args.steps:
+            v = validate(model, val_sets, frames)
+            log(f"val step {step} mpjpe_clean_mm {v['clean']:.1f} mpjpe_noisy_mm {v['noisy']:.1f}")
+        if time.time() - last_ckpt > args.ckpt_minutes * 60 or step == args.steps:
+            save_checkpoint(run / "last.pt", model, opt, step, rng, args, elapsed)
+            last_ckpt = time.time()
+        if args.max_minutes and elapsed > args.max_minutes * 60:
+            save_checkpoint(run / "last.pt", model, opt, step, rng, args, elapsed)
+            log(f"stopped at step {step}: --max-minutes reached")
+            return
+    save_checkpoint(run / "final.pt", model, opt, step, rng, args, elapsed_before + time.time() - t0)
+    log(f"done step {step} elapsed_min {(elapsed_before + time.time() - t0) / 60:.1f}")
+
+
+if __name__ == "__main__":
+    main()
