@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what mhformer needs on Debian 12 (as root, or with sudo) and builds the release binary.
+#   FFmpeg's libraries (video decoding), OpenBLAS (matrix products), pkg-config, the ffmpeg CLI
+#   (tests make their clips with it), numpy (the checkpoint converter).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pkg in libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libopenblas-dev pkg-config ffmpeg; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    echo "setup: installing ${need[*]}" >&2
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+python3 -c "import numpy" 2>/dev/null || pip install -q numpy
+
+swift build -c release 2>&1 | grep -E "error|warning: unre|Compiling mhformer|Build complete" >&2 || true
+test -x .build/release/mhformer || { echo "setup: release build failed" >&2; exit 1; }
+echo "setup: built .build/release/mhformer" >&2
