@@ -42,6 +42,20 @@ private func checkModel(_ model: String, prefix: String, scale: Float, offset: F
         print("tflite \(prefix) \(info.name) \(info.shape): max|Δ| \(maxAbsDiff(got, ref.values)), max|ref| \(ref.values.map(abs).max() ?? 0), scaled \(err)")
         #expect(err <= 1e-3, "\(prefix) output \(info.name): scaled max error \(err)")
     }
+    // A quick speed figure on request (MHFORMER_TIMING=1, best for `swift test -c release`).
+    if ProcessInfo.processInfo.environment["MHFORMER_TIMING"] == "1" {
+        let x = u8.values.map { $0 * scale + offset }
+        var best = Double.infinity
+        for _ in 0..<20 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try interp.run(x)
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        print("tflite \(prefix): best of 20 runs \(best) ms")
+        interp.profile = [:]
+        for _ in 0..<10 { try interp.run(x) }
+        for (k, v) in interp.profile!.sorted(by: { $0.value > $1.value }) { print("  \(k): \(v / 10) ms") }
+    }
 }
 
 @Suite("TFLite reader") struct TFLiteTests {

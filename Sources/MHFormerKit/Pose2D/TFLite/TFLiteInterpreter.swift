@@ -336,6 +336,9 @@ public final class TFLiteInterpreter {
 
     private var constantSlots: [(Int, [Float])] = []
 
+    /// When set, `run` adds each operator kind's wall time (ms) here, for finding slow kernels.
+    public var profile: [String: Double]? = nil
+
     deinit {
         for p in weights { p.deallocate() }
         for p in slots { p.deallocate() }
@@ -352,6 +355,13 @@ public final class TFLiteInterpreter {
         buf(inputTensor).update(from: base, count: input.count)
         for (slot, v) in constantSlots { s[slot].update(from: v, count: v.count) }
         for step in steps {
+            let t0 = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+            defer {
+                if profile != nil {
+                    let kind = "\(step)".prefix { $0 != "(" }
+                    profile![String(kind), default: 0] += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+                }
+            }
             switch step {
             case let .conv(x, y, shape, wi, bi, outC, act):
                 conv2d(buf(x), shape, weights: w[wi], bias: w[bi], outC: outC, act: act, buf(y), cols: im2colBuffer)
