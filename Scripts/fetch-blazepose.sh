@@ -43,8 +43,10 @@ trap 'rm -rf "$TMP"' EXIT
 echo "fetch-blazepose: downloading mediapipe==$VERSION from PyPI" >&2
 if ! python3 -m pip download --quiet --no-deps "mediapipe==$VERSION" \
       --python-version 3.11 --platform manylinux_2_17_x86_64 --only-binary=:all: -d "$TMP" >"$TMP/pip.log" 2>&1; then
-  if grep -qiE "connection|network|resolve|timed out|Temporary failure|unreachable|ProxyError|SSLError" "$TMP/pip.log"; then
-    echo "fetch-blazepose: cannot reach PyPI, models not fetched ($(grep -iE "connection|network|resolve|timed out|Temporary failure|unreachable|ProxyError|SSLError" "$TMP/pip.log" | tail -1 | cut -c1-160))" >&2
+  # mediapipe 0.10.14 is on PyPI, so "from versions: none" means the index could not be read.
+  offline='connection|network|resolve|timed out|Temporary failure|unreachable|ProxyError|SSLError|from versions: none'
+  if grep -qiE "$offline" "$TMP/pip.log"; then
+    echo "fetch-blazepose: cannot reach PyPI, models not fetched ($(grep -iE "$offline" "$TMP/pip.log" | tail -1 | cut -c1-160))" >&2
     exit 2
   fi
   echo "fetch-blazepose: pip download failed:" >&2
