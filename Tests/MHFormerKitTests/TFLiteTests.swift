@@ -42,20 +42,24 @@ private func checkModel(_ model: String, prefix: String, scale: Float, offset: F
         print("tflite \(prefix) \(info.name) \(info.shape): max|Δ| \(maxAbsDiff(got, ref.values)), max|ref| \(ref.values.map(abs).max() ?? 0), scaled \(err)")
         #expect(err <= 1e-3, "\(prefix) output \(info.name): scaled max error \(err)")
     }
-    // A quick speed figure on request (MHFORMER_TIMING=1, best for `swift test -c release`).
-    if ProcessInfo.processInfo.environment["MHFORMER_TIMING"] == "1" {
-        let x = u8.values.map { $0 * scale + offset }
-        var best = Double.infinity
-        for _ in 0..<20 {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            try interp.run(x)
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-        }
-        print("tflite \(prefix): best of 20 runs \(best) ms")
-        interp.profile = [:]
-        for _ in 0..<10 { try interp.run(x) }
-        for (k, v) in interp.profile!.sorted(by: { $0.value > $1.value }) { print("  \(k): \(v / 10) ms") }
+    try reportSpeed(interp, input: u8.values.map { $0 * scale + offset }, label: prefix)
+}
+
+/// A quick speed figure on request (MHFORMER_TIMING=1, meant for `swift test -c release`): best of
+/// 20 runs, then the time per operator kind over 10 more.
+private func reportSpeed(_ interp: TFLiteInterpreter, input x: [Float], label: String) throws {
+    guard ProcessInfo.processInfo.environment["MHFORMER_TIMING"] == "1" else { return }
+    var best = Double.infinity
+    for _ in 0..<20 {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try interp.run(x)
+        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
     }
+    print("tflite \(label): best of 20 runs \(best) ms")
+    interp.profile = [:]
+    for _ in 0..<10 { try interp.run(x) }
+    for (k, v) in interp.profile!.sorted(by: { $0.value > $1.value }) { print("  \(k): \(v / 10) ms") }
+    interp.profile = nil
 }
 
 @Suite("TFLite reader") struct TFLiteTests {
@@ -81,6 +85,24 @@ private func checkModel(_ model: String, prefix: String, scale: Float, offset: F
         #expect(lm.input.shape == [1, 256, 256, 3])
         #expect(lm.outputs.map(\.shape) == [[1, 195], [1, 1], [1, 256, 256, 1], [1, 64, 64, 39], [1, 117]])
         #expect(lm.stepCount == 332 - 192)
+    }
+
+    @Test("skipping the segmentation output drops its branch and changes no other output", .enabled(if: BlazePoseFiles.available, BlazePoseFiles.skipReason))
+    func skipOutput() throws {
+        let full = try TFLiteInterpreter(path: BlazePoseFiles.landmark)
+        let pruned = try TFLiteInterpreter(path: BlazePoseFiles.landmark, skipping: ["Identity_2"])
+        #expect(pruned.outputs.map(\.name) == ["Identity", "Identity_1", "Identity_3", "Identity_4"])
+        #expect(pruned.stepCount < full.stepCount)
+        let u8 = try Npy.read(BlazePoseFiles.fixtures.appendingPathComponent("lm_input_u8.npy"))
+        let x = u8.values.map { $0 / 255 }
+        try full.run(x)
+        try pruned.run(x)
+        for name in ["Identity", "Identity_1", "Identity_3", "Identity_4"] {
+            #expect(try full.output(named: name) == pruned.output(named: name), "\(name)")
+        }
+        try reportSpeed(pruned, input: x, label: "lm without segmentation")
+        let e = #expect(throws: MHFormerError.self) { _ = try TFLiteInterpreter(path: BlazePoseFiles.landmark, skipping: ["mask"]) }
+        #expect(e?.message == "\(BlazePoseFiles.landmark): no output named 'mask' to skip")
     }
 
     @Test("an unknown operator is refused by name", .enabled(if: BlazePoseFiles.available, BlazePoseFiles.skipReason))

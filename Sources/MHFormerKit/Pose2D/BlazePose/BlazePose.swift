@@ -23,14 +23,16 @@ public final class BlazePose {
 
     public init(detectorPath: String, landmarkPath: String, options: Options = Options()) throws {
         detector = try TFLiteInterpreter(path: detectorPath)
-        landmarkModel = try TFLiteInterpreter(path: landmarkPath)
+        // the segmentation mask (Identity_2) is not used: its branch is not computed
+        landmarkModel = try TFLiteInterpreter(path: landmarkPath, skipping: ["Identity_2"])
         self.options = options
         guard detector.input.shape == [1, PoseDetectorSpec.inputSize, PoseDetectorSpec.inputSize, 3],
               detector.outputs.map(\.count) == [PoseDetectorSpec.anchorCount * PoseDetectorSpec.valuesPerAnchor, PoseDetectorSpec.anchorCount] else {
             throw MHFormerError("\(detectorPath): not BlazePose's pose_detection model (input \(detector.input.shape))")
         }
         guard landmarkModel.input.shape == [1, PoseLandmarkSpec.inputSize, PoseLandmarkSpec.inputSize, 3],
-              landmarkModel.outputs.map(\.count) == [195, 1, 256 * 256, 64 * 64 * 39, 117] else {
+              landmarkModel.outputs.map(\.name) == ["Identity", "Identity_1", "Identity_3", "Identity_4"],
+              landmarkModel.outputs.map(\.count) == [195, 1, 64 * 64 * 39, 117] else {
             throw MHFormerError("\(landmarkPath): not BlazePose's pose_landmark_full model (input \(landmarkModel.input.shape))")
         }
     }
@@ -63,8 +65,9 @@ public final class BlazePose {
         let (rect, letterbox) = padToAspect(PixelRect(roi, width: image.width, height: image.height), tensorWidth: size, tensorHeight: size)
         let bytes = cropRotatedRect(image, rect, tensorWidth: size, tensorHeight: size, border: .replicate)
         try landmarkModel.run(tensorFromBytes(bytes, lo: 0, hi: 1))
+        // outputs: Identity (landmark rows), Identity_1 (presence), Identity_3 (heatmap), Identity_4 (world)
         return decodePoseLandmarks(rows: landmarkModel.output(0), presence: landmarkModel.output(1)[0],
-                                   heatmap: landmarkModel.output(3), world: landmarkModel.output(4),
+                                   heatmap: landmarkModel.output(2), world: landmarkModel.output(3),
                                    roi: roi, letterbox: letterbox, options: options)
     }
 

@@ -50,7 +50,10 @@ public final class TFLiteInterpreter {
     private let inputTensor: Int
     private let outputTensors: [Int]
 
-    public init(path: String) throws {
+    /// Loads the model at `path`. Outputs named in `skipping` are not computed, nor is any operator
+    /// that only they need (BlazePose's landmark model: the segmentation mask); `outputs` then lists
+    /// the remaining ones.
+    public init(path: String, skipping: Set<String> = []) throws {
         let model = try TFLiteModel(path: path)
         self.path = path
         let T = model.tensors
@@ -59,10 +62,13 @@ public final class TFLiteInterpreter {
         }
 
         guard model.inputs.count == 1 else { throw MHFormerError("\(path): \(model.inputs.count) inputs, expected 1") }
+        for name in skipping where !model.outputs.contains(where: { T[$0].name == name }) {
+            throw MHFormerError("\(path): no output named '\(name)' to skip")
+        }
         inputTensor = model.inputs[0]
-        outputTensors = model.outputs
+        outputTensors = model.outputs.filter { !skipping.contains(T[$0].name) }
         input = TensorInfo(name: T[inputTensor].name, shape: T[inputTensor].shape)
-        outputs = model.outputs.map { TensorInfo(name: T[$0].name, shape: T[$0].shape) }
+        outputs = outputTensors.map { TensorInfo(name: T[$0].name, shape: T[$0].shape) }
         guard T[inputTensor].type == .float32, T[inputTensor].data == nil else {
             throw MHFormerError("\(path): the input tensor '\(input.name)' must be a FLOAT32 activation")
         }
@@ -168,7 +174,7 @@ public final class TFLiteInterpreter {
                 if dw {
                     steps.append(.depthwise(x: x, y: y, shape: shape, weights: keep(wv), bias: keep(bv), act: activation))
                 } else {
-                    maxCols = max(maxCols, gy.out * gx.out * kH * kW * C)
+                    if outC >= 4 { maxCols = max(maxCols, gy.out * gx.out * kH * kW * C) }   // see conv2d
                     steps.append(.conv(x: x, y: y, shape: shape, weights: keep(wv), bias: keep(bv), outC: outC, act: activation))
                 }
 
@@ -292,7 +298,16 @@ public final class TFLiteInterpreter {
                 return y
             }
         }
+        // Drop the steps no wanted output depends on (walking back from the outputs).
+        var needed = Set(outputTensors)
+        var kept: [Step] = []
+        for s in steps.reversed() where needed.contains(writes(s)) {
+            kept.append(s)
+            needed.formUnion(reads(s))
+        }
+        steps = kept.reversed()
         for (i, s) in steps.enumerated() { for x in reads(s) { lastUse[x] = i } }
+        constantActivations = constantActivations.filter { needed.contains($0.key) }
         for o in outputTensors { lastUse[o] = steps.count }                  // outputs stay live
         for ti in constantActivations.keys { lastUse[ti] = steps.count }    // loaded once per run, kept
         var slotSize: [Int] = []

@@ -102,12 +102,20 @@ func im2col(_ x: ConstFloatPtr, _ s: ConvShape, _ cols: FloatPtr) {
 }
 
 /// y[OH, OW, O] = act(conv(x[H, W, I]) + bias), weights w[O, KH·KW·I].
-/// `cols` needs OH·OW·KH·KW·I floats unless the conv is 1x1, stride 1, unpadded.
+/// `cols` needs OH·OW·KH·KW·I floats unless the conv is 1x1, stride 1, unpadded, or has under 4 outputs.
 func conv2d(_ x: ConstFloatPtr, _ s: ConvShape, weights w: ConstFloatPtr, bias: ConstFloatPtr, outC O: Int,
             act: FusedActivation, _ y: FloatPtr, cols: FloatPtr) {
     let rows = s.outH * s.outW, K = s.kH * s.kW * s.inC
     let pointwise = s.kH == 1 && s.kW == 1 && s.strideH == 1 && s.strideW == 1
         && s.padTop == 0 && s.padLeft == 0 && s.outH == s.inH && s.outW == s.inW
+    if !pointwise && O < 4 {
+        // A few output channels (the segmentation head: 3x3, 8 → 1 at 256x256): im2col would write
+        // KH·KW times the input to feed a GEMM that is really a matrix-vector product. Direct
+        // per-pixel dot products are several times faster here.
+        directConv2d(x, s, weights: w, bias: bias, outC: O, y)
+        applyActivation(y, count: rows * O, act)
+        return
+    }
     let a: ConstFloatPtr
     if pointwise {
         a = x                              // [H·W, I] already is the patch matrix
@@ -118,6 +126,39 @@ func conv2d(_ x: ConstFloatPtr, _ s: ConvShape, weights w: ConstFloatPtr, bias: 
     for r in 0..<rows { (y + r * O).update(from: bias, count: O) }
     sgemm(rows, O, K, a, lda: K, w, ldb: K, transB: true, y, ldc: O, beta: 1)
     applyActivation(y, count: rows * O, act)
+}
+
+/// y[OH, OW, O] = conv(x) + bias without im2col: per output pixel and channel, a dot product over
+/// the taps inside the input, SIMD8 over the input channels.
+func directConv2d(_ x: ConstFloatPtr, _ s: ConvShape, weights w: ConstFloatPtr, bias: ConstFloatPtr, outC O: Int,
+                  _ y: FloatPtr) {
+    let C = s.inC, vec = C / 8 * 8, K = s.kH * s.kW * C
+    for oy in 0..<s.outH {
+        let iy0 = oy * s.strideH - s.padTop
+        let ky0 = max(0, -iy0), ky1 = max(ky0, min(s.kH, s.inH - iy0))
+        for ox in 0..<s.outW {
+            let ix0 = ox * s.strideW - s.padLeft
+            let kx0 = max(0, -ix0), kx1 = max(kx0, min(s.kW, s.inW - ix0))
+            for o in 0..<O {
+                var acc8 = SIMD8<Float>()
+                var acc = bias[o]
+                for ky in ky0..<ky1 {
+                    for kx in kx0..<kx1 {
+                        let xp = x + ((iy0 + ky) * s.inW + ix0 + kx) * C
+                        let wp = w + o * K + (ky * s.kW + kx) * C
+                        var c = 0
+                        while c < vec {
+                            acc8 += UnsafeRawPointer(xp + c).loadUnaligned(as: SIMD8<Float>.self)
+                                  * UnsafeRawPointer(wp + c).loadUnaligned(as: SIMD8<Float>.self)
+                            c += 8
+                        }
+                        while c < C { acc += xp[c] * wp[c]; c += 1 }
+                    }
+                }
+                y[(oy * s.outW + ox) * O + o] = acc + acc8.sum()
+            }
+        }
+    }
 }
 
 /// y[OH, OW, C] = act(depthwise(x[H, W, C]) + bias), weights w[KH, KW, C] (depth multiplier 1).
