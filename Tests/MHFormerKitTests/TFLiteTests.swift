@@ -120,6 +120,23 @@ private func reportSpeed(_ interp: TFLiteInterpreter, input x: [Float], label: S
         #expect(e?.message.hasPrefix(url.path) == true)
     }
 
+    /// The detector's stem convolution (the first CONV_2D; it has a fused RELU6) with one option
+    /// field overwritten: an option this reader does not implement must be refused, not ignored.
+    @Test("unsupported option values are refused", .enabled(if: BlazePoseFiles.available, BlazePoseFiles.skipReason),
+          arguments: [(3, 4, "fused activation 4 (TANH/SIGN_BIT), which is not supported"),   // Conv2DOptions.fused_activation_function = TANH
+                      (2, 3, "output shape [1, 112, 112, 24], computed [1, 75, 112, 24]")])  // stride_h 2 → 3 (int32 field, low byte)
+    func unsupportedOption(field: Int, value: UInt8, message: String) throws {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: BlazePoseFiles.detector)))
+        let model = try TFLiteModel(bytes: bytes, path: "x")
+        let conv = try #require(model.operators.first { $0.op == .conv2D })
+        let p = try #require(try conv.options?.field(field))
+        bytes[p] = value
+        let url = try Paths.tempDir().appendingPathComponent("patched.tflite")
+        try Data(bytes).write(to: url)
+        let e = #expect(throws: MHFormerError.self) { _ = try TFLiteInterpreter(path: url.path) }
+        #expect(e?.message.contains(message) == true, "\(e?.message ?? "")")
+    }
+
     @Test("a truncated model or another file gives one error naming the file", .enabled(if: BlazePoseFiles.available, BlazePoseFiles.skipReason))
     func corruptFiles() throws {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: BlazePoseFiles.landmark))
