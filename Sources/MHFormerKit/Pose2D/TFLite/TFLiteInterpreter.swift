@@ -53,8 +53,12 @@ public final class TFLiteInterpreter {
     /// Loads the model at `path`. Outputs named in `skipping` are not computed, nor is any operator
     /// that only they need (BlazePose's landmark model: the segmentation mask); `outputs` then lists
     /// the remaining ones.
-    public init(path: String, skipping: Set<String> = []) throws {
-        let model = try TFLiteModel(path: path)
+    public convenience init(path: String, skipping: Set<String> = []) throws {
+        try self.init(model: TFLiteModel(path: path), skipping: skipping)
+    }
+
+    init(model: TFLiteModel, skipping: Set<String> = []) throws {
+        let path = model.path
         self.path = path
         let T = model.tensors
         func fail(_ oi: Int, _ op: TFLiteOp, _ why: String) -> MHFormerError {
@@ -117,7 +121,9 @@ public final class TFLiteInterpreter {
         }
         func hw(_ ti: Int, _ oi: Int, _ op: TFLiteOp) throws -> (Int, Int, Int) {
             let s = T[ti].shape
-            guard s.count == 4, s[0] == 1 else { throw fail(oi, op, "tensor '\(T[ti].name)' has shape \(s), expected [1, H, W, C]") }
+            guard s.count == 4, s[0] == 1, s[1] >= 1, s[2] >= 1, s[3] >= 1 else {
+                throw fail(oi, op, "tensor '\(T[ti].name)' has shape \(s), expected [1, H, W, C]")
+            }
             return (s[1], s[2], s[3])
         }
         var steps: [Step] = []
@@ -153,6 +159,7 @@ public final class TFLiteInterpreter {
                 guard ws.count == 4 else { throw fail(oi, op, "weights shape \(ws)") }
                 let (kH, kW) = (ws[1], ws[2])
                 let outC = dw ? ws[3] : ws[0]
+                guard kH >= 1, kW >= 1, outC >= 1, C >= 1 else { throw fail(oi, op, "empty weights \(ws) or input") }
                 if dw {
                     let dm = Int(try opts.i32(3, default: 1))
                     guard ws[0] == 1, ws[3] == C, dm == 1 else { throw fail(oi, op, "depth multiplier \(dm) / weights \(ws) for \(C) channels not supported") }

@@ -161,6 +161,13 @@ struct TFLiteModel {
             guard shape.allSatisfy({ $0 >= 0 }) else {
                 throw MHFormerError("\(path): tensor '\(name)' has a dynamic shape \(shape)")
             }
+            // a corrupt shape must not overflow or ask for terabytes: at most 2^28 elements (1 GiB)
+            var elements = 1
+            for d in shape {
+                let (m, overflow) = elements.multipliedReportingOverflow(by: d)
+                guard !overflow, m <= 1 << 28 else { throw MHFormerError("\(path): tensor '\(name)' is too large (shape \(shape))") }
+                elements = m
+            }
             if let q = try t.table(4), let (_, scales) = try q.vector(2), scales > 0 {
                 throw MHFormerError("\(path): tensor '\(name)' is quantized, which is not supported")
             }
