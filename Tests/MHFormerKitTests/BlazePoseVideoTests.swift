@@ -63,6 +63,7 @@ private func pixelErrors(_ out: PoseLandmarks, _ ref: NpyArray, frame f: Int, wi
         let tracker = BlazePoseTracker(pose: try BlazePose(modelDirectory: BlazePoseFiles.models.path, options: options))
         let still = try BlazePose(modelDirectory: BlazePoseFiles.models.path, options: options)
         var errors: [Float] = [], frameMeans: [Float] = [], detectorRuns = 0, frames = 0
+        var milliseconds = 0.0
         try forEachFrame(SkaterFiles.video, width: W, height: H) { f, img in
             frames += 1
             if f == 0 {
@@ -71,7 +72,10 @@ private func pixelErrors(_ out: PoseLandmarks, _ ref: NpyArray, frame f: Int, wi
                 print("skater frame 0 static: mean \(s.reduce(0, +) / 33) px, max \(s.max()!) px")
                 #expect(s.reduce(0, +) / 33 < 0.5)      // measured 0.012 px
             }
-            guard let out = try tracker.process(img) else { Issue.record("no pose in frame \(f)"); return }
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let result = try tracker.process(img)
+            milliseconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+            guard let out = result else { Issue.record("no pose in frame \(f)"); return }
             if tracker.lastFrameUsedDetector { detectorRuns += 1 }
             let e = pixelErrors(out, ref, frame: f, width: W, height: H)
             errors += e
@@ -80,7 +84,7 @@ private func pixelErrors(_ out: PoseLandmarks, _ ref: NpyArray, frame f: Int, wi
         #expect(frames == 185)
         let sorted = errors.sorted()
         let mean = errors.reduce(0, +) / Float(errors.count)
-        print("skater video mode: \(frames) frames, detector ran \(detectorRuns)x, mean \(mean) px, median \(sorted[sorted.count / 2]) px, p95 \(sorted[sorted.count * 95 / 100]) px, worst frame mean \(frameMeans.max() ?? 0) px")
+        print("skater video mode: \(frames) frames, \(Int(milliseconds / Double(frames))) ms per frame (crop + model + decoding), detector ran \(detectorRuns)x, mean \(mean) px, median \(sorted[sorted.count / 2]) px, p95 \(sorted[sorted.count * 95 / 100]) px, worst frame mean \(frameMeans.max() ?? 0) px")
         // Measured: median 0.37 px, mean 1.46 px, p95 4.4 px; a few fast frames drift by up to ~29 px
         // (the frames here come from the ffmpeg CLI, MediaPipe's from OpenCV's decoder: one grey level
         // of difference is enough to move a tracked ROI).
