@@ -57,9 +57,7 @@ private func pixelErrors(_ out: PoseLandmarks, _ ref: NpyArray, frame f: Int, wi
     func skater() throws {
         let ref = try #require(try Npy.readArchive(SkaterFiles.reference)["landmarks_px"])
         let (W, H) = (1280, 720)
-        // mp.solutions.pose ran with its default heatmap kernel 9 (see pose2d-backends.md §5)
-        var options = BlazePose.Options()
-        options.heatmapKernel = 9
+        let options = BlazePose.Options()          // heatmap kernel 9, as mp.solutions.pose runs
         let tracker = BlazePoseTracker(pose: try BlazePose(modelDirectory: BlazePoseFiles.models.path, options: options))
         let still = try BlazePose(modelDirectory: BlazePoseFiles.models.path, options: options)
         var errors: [Float] = [], frameMeans: [Float] = [], detectorRuns = 0, frames = 0

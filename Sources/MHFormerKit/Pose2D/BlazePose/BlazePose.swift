@@ -3,9 +3,8 @@
 //   let pose = try BlazePose(modelDirectory: "Models/blazepose")
 //   if let result = try pose.processStatic(image) { ... result.landmarks[0].x ... }
 //
-// `processStatic` is MediaPipe's static_image_mode: the detector runs on every image. For video,
-// `landmarks(in:roi:)` can be fed the previous frame's `poseRoi(fromAuxiliary:)` (tracking); the
-// One-Euro smoothing of MediaPipe's video mode is not part of this file.
+// `processStatic` is MediaPipe's static_image_mode: the detector runs on every image. Video mode
+// (tracking the ROI from frame to frame, One-Euro smoothing) is BlazePoseTracker, on top of this.
 
 import Foundation
 
@@ -13,7 +12,9 @@ public final class BlazePose {
     public struct Options: Sendable {
         public var minDetectionScore: Float = 0.5       // min_detection_confidence
         public var minPresence: Float = 0.5             // min_tracking_confidence (presence must exceed it)
-        public var heatmapKernel: Int = 7               // 7 = MediaPipe's graph, 9 = mp.solutions.pose
+        /// Heatmap refinement window. MediaPipe's graph asks for 7, but mp.solutions.pose (Python)
+        /// drops that option and runs with the default 9 (pose2d-backends.md §5); 9 reproduces it.
+        public var heatmapKernel: Int = 9
         public init() {}
     }
 

@@ -44,7 +44,7 @@ func decodeLandmarkRows(_ raw: [Float]) -> [PoseLandmark] {
 /// window's best confidence reaches minConfidence. Window cells are weighted at their integer index
 /// (no +½), and the centre cell is found by truncation, exactly as MediaPipe does. MediaPipe's graph
 /// asks for kernel 7; mp.solutions.pose (Python) ends up with the default 9 (see the notes).
-func refineFromHeatmap(_ lms: [PoseLandmark], heatmap: [Float], kernel: Int = 7, minConfidence: Float = 0.5) -> [PoseLandmark] {
+func refineFromHeatmap(_ lms: [PoseLandmark], heatmap: [Float], kernel: Int, minConfidence: Float = 0.5) -> [PoseLandmark] {
     let n = PoseLandmarkSpec.heatmapSize, C = PoseLandmarkSpec.count, off = (kernel - 1) / 2
     var out = lms
     for i in 0..<min(C, lms.count) {
