@@ -75,16 +75,16 @@ private func reportSpeed(_ interp: TFLiteInterpreter, input x: [Float], label: S
         try checkModel(BlazePoseFiles.landmark, prefix: "lm", scale: 1 / 255, offset: 0)
     }
 
-    @Test("the models' graphs: weights folded at load, the expected real operators left", .enabled(if: BlazePoseFiles.available, BlazePoseFiles.skipReason))
+    @Test("the models' graphs: weights and PADs folded at load, the expected real operators left", .enabled(if: BlazePoseFiles.available, BlazePoseFiles.skipReason))
     func structure() throws {
         let det = try TFLiteInterpreter(path: BlazePoseFiles.detector)
         #expect(det.input.shape == [1, 224, 224, 3])
         #expect(det.outputs.map(\.shape) == [[1, 2254, 12], [1, 2254, 1]])
-        #expect(det.stepCount == 291 - 144 - 38)       // DEQUANTIZE and DENSIFY folded
+        #expect(det.stepCount == 291 - 144 - 38 - 8)   // DEQUANTIZE, DENSIFY and the 8 PADs folded
         let lm = try TFLiteInterpreter(path: BlazePoseFiles.landmark)
         #expect(lm.input.shape == [1, 256, 256, 3])
         #expect(lm.outputs.map(\.shape) == [[1, 195], [1, 1], [1, 256, 256, 1], [1, 64, 64, 39], [1, 117]])
-        #expect(lm.stepCount == 332 - 192)
+        #expect(lm.stepCount == 332 - 192 - 5)         // DEQUANTIZE and the 5 PADs folded
     }
 
     @Test("skipping the segmentation output drops its branch and changes no other output", .enabled(if: BlazePoseFiles.available, BlazePoseFiles.skipReason))

@@ -7,6 +7,8 @@
 //      left over holds only "real" operators.
 //   3. Each real operator is checked (shapes, options, supported values) and turned into a Step with
 //      its sizes precomputed. Anything unexpected is an MHFormerError naming the operator.
+//   3b. Zero PADs in front of convolutions become the convolutions' own padding, and steps that no
+//      wanted output depends on are dropped.
 //   4. Buffer planning: every activation tensor gets a slot in a pool of preallocated buffers; a slot
 //      is reused once the last reader of its tensor has run (outputs of the graph stay live), which
 //      keeps the working set small instead of one buffer per tensor.
@@ -282,6 +284,34 @@ public final class TFLiteInterpreter {
 
             case .densify, .dequantize:
                 break    // folded above
+            }
+        }
+
+        // Fold zero PADs into the convolutions that read them: a convolution treats taps outside its
+        // input as zero, so PAD → conv equals the conv on the unpadded input with larger top/left
+        // padding (bottom/right padding is implied by the unchanged output size). This saves copying
+        // the padded tensor; a PAD left with no reader is then dropped below.
+        var padOf: [Int: (x: Int, H: Int, W: Int, top: Int, left: Int)] = [:]
+        for case let .pad(x, y, H, W, _, p) in steps where p[4] == 0 && p[5] == 0 {
+            padOf[y] = (x, H, W, p[0], p[2])
+        }
+        func unpadded(_ x: Int, _ shape: ConvShape) -> (Int, ConvShape) {
+            guard let p = padOf[x] else { return (x, shape) }
+            var s = shape
+            s.inH = p.H; s.inW = p.W
+            s.padTop += p.top; s.padLeft += p.left
+            return (p.x, s)
+        }
+        steps = steps.map { step in
+            switch step {
+            case let .conv(x, y, shape, w, b, outC, act):
+                let (x2, s2) = unpadded(x, shape)
+                return .conv(x: x2, y: y, shape: s2, weights: w, bias: b, outC: outC, act: act)
+            case let .depthwise(x, y, shape, w, b, act):
+                let (x2, s2) = unpadded(x, shape)
+                return .depthwise(x: x2, y: y, shape: s2, weights: w, bias: b, act: act)
+            default:
+                return step      // MAX_POOL_2D would need -inf padding, not zero: not folded
             }
         }
 
