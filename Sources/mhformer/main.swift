@@ -57,8 +57,16 @@ struct Lift: ParsableCommand {
             }
             let model = try MHFormerModel(path: weightsPath)
             let lifter = Lifter(model: model)
+            let start = Date()
             let pose = lifter.lift(kp, coordinates: frame, flip: !noFlip)
             try Pose3DCSV.write(pose, to: output)
+            let c = model.config
+            let withPerson = kp.present.filter { $0 }.count
+            let seconds = Date().timeIntervalSince(start)
+            FileHandle.standardError.write(Data(String(
+                format: "lifted %d frames (%d with a person) in %.2f s (%.1f frames/s), MHFormer T=%d C=%d from %@ -> %@\n",
+                kp.count, withPerson, seconds, Double(withPerson) / max(seconds, 1e-9), c.frames, c.channel,
+                (weightsPath as NSString).lastPathComponent, output).utf8))
         } catch let error as MHFormerError {
             throw fail(error)
         }
