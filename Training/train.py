@@ -39,6 +39,9 @@ def parse_args(argv=None):
     p.add_argument("--channel", type=int, default=128)
     p.add_argument("--d-hid", type=int, default=256)
     p.add_argument("--layers", type=int, default=3)
+    p.add_argument("--dropout", choices=["official", "off"], default="official",
+                   help="'off' sets every Dropout and DropPath to 0 during training (the saved model and its "
+                        "inference are the same either way; a short CPU budget underfits rather than overfits)")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=0.01)
@@ -50,6 +53,7 @@ def parse_args(argv=None):
     p.add_argument("--data", default="/work/shared/data/mocap")
     p.add_argument("--run-dir", required=True)
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
+    p.add_argument("--validate-only", action="store_true", help="with --resume: log the validation of last.pt and exit")
     p.add_argument("--ckpt-minutes", type=float, default=3.0)
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--val-every", type=int, default=1000)
@@ -58,8 +62,14 @@ def parse_args(argv=None):
 
 def build_model(args):
     if args.model == "mlp":
-        return MLPLifter()
-    return mh.MHFormer(frames=args.frames, channel=args.channel, d_hid=args.d_hid, layers=args.layers)
+        model = MLPLifter()
+    else:
+        model = mh.MHFormer(frames=args.frames, channel=args.channel, d_hid=args.d_hid, layers=args.layers)
+    if getattr(args, "dropout", "official") == "off":
+        for m in model.modules():
+            if isinstance(m, (torch.nn.Dropout, mh.DropPath)):
+                m.p = 0.0
+    return model
 
 
 def model_frames(args):
@@ -154,6 +164,10 @@ def main(argv=None):
     sampler = data.WindowSampler(data.load_sequences(args.data, "train"), frames)
     val_sets = make_val_sets(args)
 
+    if args.validate_only:
+        v = validate(model, val_sets, frames)
+        log(f"val step {step} mpjpe_clean_mm {v['clean']:.1f} mpjpe_noisy_mm {v['noisy']:.1f}")
+        return
     model.train()
     t0 = time.time()
     last_ckpt = t0
@@ -182,6 +196,8 @@ def main(argv=None):
             last_ckpt = time.time()
         if args.max_minutes and elapsed > args.max_minutes * 60:
             save_checkpoint(run / "last.pt", model, opt, step, rng, args, elapsed)
+            v = validate(model, val_sets, frames)
+            log(f"val step {step} mpjpe_clean_mm {v['clean']:.1f} mpjpe_noisy_mm {v['noisy']:.1f}")
             log(f"stopped at step {step}: --max-minutes reached")
             return
     save_checkpoint(run / "final.pt", model, opt, step, rng, args, elapsed_before + time.time() - t0)
