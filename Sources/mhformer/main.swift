@@ -33,8 +33,23 @@ struct Lift: ParsableCommand {
     @Option(name: .long, help: "MHFormer weights (.safetensors). Default: the project's Models/mhformer-cmu-T*.safetensors.")
     var weights: String?
 
-    @Option(name: [.short, .long], help: "3D output CSV.")
+    @Option(name: [.short, .long], help: "3D output file: .csv, .json or .trc (OpenSim markers, Y up).")
     var output: String
+
+    @Option(name: .long, help: "Output format (csv, json, trc); default: from the output file's extension.")
+    var format: String?
+
+    @Option(name: .long, help: "Frame rate for files without time_s (JSON/TRC metadata, smoothing).")
+    var fps: Double = 30
+
+    @Flag(name: .long, help: "Smooth the 3D joints with a One Euro filter (off by default).")
+    var smooth = false
+
+    @Option(name: .long, help: "One Euro filter: cut-off frequency at rest, Hz (lower = smoother).")
+    var smoothMinCutoff: Double = 1.0
+
+    @Option(name: .long, help: "One Euro filter: speed coefficient (higher = less lag in fast motion).")
+    var smoothBeta: Double = 0.5
 
     @Option(name: .long, help: "camera: root-relative camera frame (x right, y down, z forward); world: the official demo's upright frame, lowest joint at z = 0.")
     var coords: String = "camera"
@@ -51,6 +66,19 @@ struct Lift: ParsableCommand {
                 throw MHFormerError("--coords: unknown value '\(coords)' (camera or world)")
             }
             if let threads { setBLASThreads(threads) }
+            let outputFormat: MotionFormat
+            if let format {
+                guard let f = MotionFormat(rawValue: format.lowercased()) else {
+                    throw MHFormerError("--format: unknown format '\(format)' (csv, json or trc)")
+                }
+                outputFormat = f
+            } else {
+                guard let f = MotionFormat(path: output) else {
+                    throw MHFormerError("\(output): unknown output extension (use .csv, .json or .trc, or --format)")
+                }
+                outputFormat = f
+            }
+            guard fps > 0, fps.isFinite else { throw MHFormerError("--fps must be positive") }
             let kp = try Keypoints2DCSV.read(path: keypoints)
             guard let weightsPath = weights ?? DefaultWeights.find() else {
                 throw MHFormerError("no weights given and no Models/mhformer-cmu-T*.safetensors found (use --weights FILE)")
@@ -58,8 +86,12 @@ struct Lift: ParsableCommand {
             let model = try MHFormerModel(path: weightsPath)
             let lifter = Lifter(model: model)
             let start = Date()
-            let pose = lifter.lift(kp, coordinates: frame, flip: !noFlip)
-            try Pose3DCSV.write(pose, to: output)
+            var pose = lifter.lift(kp, coordinates: frame, flip: !noFlip)
+            let rate = MotionWriter.frameRate(times: kp.times, fallback: fps)
+            if smooth {
+                pose = smoothed(pose, fps: rate, parameters: OneEuroParameters(minCutoff: smoothMinCutoff, beta: smoothBeta))
+            }
+            try writeMotion(pose, scores: kp.scores, coordinates: frame, fps: rate, format: outputFormat, to: output)
             let c = model.config
             let withPerson = kp.present.filter { $0 }.count
             let seconds = Date().timeIntervalSince(start)
@@ -71,6 +103,37 @@ struct Lift: ParsableCommand {
             throw fail(error)
         }
     }
+}
+
+/// One Euro smoothing of each contiguous run of frames with a person.
+func smoothed(_ pose: Pose3DSequence, fps: Double, parameters: OneEuroParameters) -> Pose3DSequence {
+    var out = pose
+    let times = pose.times.enumerated().map { $0.element ?? Double(pose.frames[$0.offset]) / fps }
+    let kp = Keypoints2D(frames: pose.frames, times: pose.times, width: 1, height: 1, points: [], present: pose.present)
+    for seg in kp.segments {
+        let x = Array(pose.joints[(seg.lowerBound * 51)..<(seg.upperBound * 51)])
+        let y = OneEuroFilter.filter(x, channels: 51, times: Array(times[seg]), parameters: parameters)
+        out.joints.replaceSubrange((seg.lowerBound * 51)..<(seg.upperBound * 51), with: y)
+    }
+    return out
+}
+
+/// Writes in the chosen format; TRC is converted to OpenSim's Y-up axes.
+func writeMotion(_ pose: Pose3DSequence, scores: [Float]?, coordinates: CoordinateFrame, fps: Double,
+                 format: MotionFormat, to path: String) throws {
+    var pose = pose
+    var axes = coordinates == .camera ? "x right, y down, z away from the camera" : "x, y horizontal, z up (the official demo's frame)"
+    if format == .trc {
+        for k in stride(from: 0, to: pose.joints.count, by: 3) {
+            let (y, z) = (pose.joints[k + 1], pose.joints[k + 2])
+            // camera (y down, z forward) → (x, -y, -z); demo world (z up) → (x, z, -y): both Y up, right-handed
+            if coordinates == .camera { pose.joints[k + 1] = -y; pose.joints[k + 2] = -z }
+            else { pose.joints[k + 1] = z; pose.joints[k + 2] = -y }
+        }
+        axes = "Y up"
+    }
+    let description = MotionDescription(coordinates: coordinates.rawValue, axes: axes, rootRelative: true, fps: fps)
+    try MotionWriter.write(pose, scores: scores, description: description, format: format, to: path)
 }
 
 MHFormerCLI.main()
