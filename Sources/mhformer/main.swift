@@ -33,14 +33,17 @@ struct Lift: ParsableCommand {
     @Option(name: .long, help: "MHFormer weights (.safetensors). Default: the project's Models/mhformer-cmu-T*.safetensors.")
     var weights: String?
 
-    @Option(name: [.short, .long], help: "3D output file: .csv, .json or .trc (OpenSim markers, Y up).")
+    @Option(name: [.short, .long], help: "3D output file: .csv, .json, .trc (OpenSim markers, Y up) or .bvh (skeleton with rotations, Y up).")
     var output: String
 
-    @Option(name: .long, help: "Output format (csv, json, trc); default: from the output file's extension.")
+    @Option(name: .long, help: "Output format (csv, json, trc, bvh); default: from the output file's extension.")
     var format: String?
 
     @Option(name: .long, help: "Frame rate for files without time_s (JSON/TRC metadata, smoothing).")
     var fps: Double = 30
+
+    @Flag(name: .long, help: "Refit the joints to a rigid skeleton (constant bone lengths), exactly what a BVH export encodes.")
+    var rigidSkeleton = false
 
     @Flag(name: .long, help: "Smooth the 3D joints with a One Euro filter (off by default).")
     var smooth = false
@@ -69,12 +72,12 @@ struct Lift: ParsableCommand {
             let outputFormat: MotionFormat
             if let format {
                 guard let f = MotionFormat(rawValue: format.lowercased()) else {
-                    throw MHFormerError("--format: unknown format '\(format)' (csv, json or trc)")
+                    throw MHFormerError("--format: unknown format '\(format)' (csv, json, trc or bvh)")
                 }
                 outputFormat = f
             } else {
                 guard let f = MotionFormat(path: output) else {
-                    throw MHFormerError("\(output): unknown output extension (use .csv, .json or .trc, or --format)")
+                    throw MHFormerError("\(output): unknown output extension (use .csv, .json, .trc or .bvh, or --format)")
                 }
                 outputFormat = f
             }
@@ -90,6 +93,9 @@ struct Lift: ParsableCommand {
             let rate = MotionWriter.frameRate(times: kp.times, fallback: fps)
             if smooth {
                 pose = smoothed(pose, fps: rate, parameters: OneEuroParameters(minCutoff: smoothMinCutoff, beta: smoothBeta))
+            }
+            if rigidSkeleton {
+                pose.joints = BVH.fit(positions: pose.joints.map(Double.init), present: pose.present).positions.map(Float.init)
             }
             try writeMotion(pose, scores: kp.scores, coordinates: frame, fps: rate, format: outputFormat, to: output)
             let c = model.config
@@ -118,12 +124,12 @@ func smoothed(_ pose: Pose3DSequence, fps: Double, parameters: OneEuroParameters
     return out
 }
 
-/// Writes in the chosen format; TRC is converted to OpenSim's Y-up axes.
+/// Writes in the chosen format; TRC and BVH are converted to Y-up axes.
 func writeMotion(_ pose: Pose3DSequence, scores: [Float]?, coordinates: CoordinateFrame, fps: Double,
                  format: MotionFormat, to path: String) throws {
     var pose = pose
     var axes = coordinates == .camera ? "x right, y down, z away from the camera" : "x, y horizontal, z up (the official demo's frame)"
-    if format == .trc {
+    if format == .trc || format == .bvh {
         for k in stride(from: 0, to: pose.joints.count, by: 3) {
             let (y, z) = (pose.joints[k + 1], pose.joints[k + 2])
             // camera (y down, z forward) → (x, -y, -z); demo world (z up) → (x, z, -y): both Y up, right-handed

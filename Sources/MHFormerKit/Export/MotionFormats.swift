@@ -3,11 +3,12 @@
 //   .csv  the tool's own table (Pose3DCSV)
 //   .json metadata (fps, units, axes, joint names, parents) and per frame the joints and scores
 //   .trc  OpenSim's marker format (Y up)
+//   .bvh  a 17-joint skeleton with rotations (Y up), for Blender, Maya, Unity (BVH.swift)
 
 import Foundation
 
 public enum MotionFormat: String, CaseIterable, Sendable {
-    case csv, json, trc
+    case csv, json, trc, bvh
 
     /// The format named by a file's extension, if any.
     public init?(path: String) {
@@ -36,6 +37,9 @@ public enum MotionWriter {
         case .csv: try Pose3DCSV.write(pose, to: path)
         case .json: try AtomicFile.write(json(pose, scores: scores, description: description), to: path)
         case .trc: try AtomicFile.write(trc(pose, description: description, fileName: (path as NSString).lastPathComponent), to: path)
+        case .bvh:
+            let fit = BVH.fit(positions: pose.joints.map(Double.init), present: pose.present)
+            try AtomicFile.write(BVH.render(fit, fps: description.fps), to: path)
         }
     }
 
