@@ -42,6 +42,7 @@ struct DecodeVideo: ParsableCommand {
             let seconds = Date().timeIntervalSince(start)
             print("decoded: \(summary)")
             print(String(format: "speed: %.1f frames/s (%.3f s)", Double(summary.framesDecoded) / seconds, seconds))
+            print("peak memory: \(peakResidentKilobytes()) kB")
         } catch let error as MHFormerError {
             throw fail(error)
         }
@@ -54,4 +55,19 @@ struct DecodeVideo: ParsableCommand {
         return "\(info.codecName) \(info.width)x\(info.height) (stored \(info.storedWidth)x\(info.storedHeight), "
             + "rotation \(info.rotation)), time base \(info.timeBase), container frames \(count), fps \(fps), duration \(duration)"
     }
+}
+
+/// The process's peak resident set size in kilobytes, so tests can check that decoding a long video
+/// does not use more memory than a short one. Linux's VmHWM belongs to this program only;
+/// getrusage's ru_maxrss (the fallback) keeps the peak of the parent process this one was
+/// forked from, e.g. a large test runner.
+private func peakResidentKilobytes() -> Int {
+    if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+       let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+       let kilobytes = Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" })[1]) {
+        return kilobytes
+    }
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return -1 }
+    return usage.ru_maxrss
 }
