@@ -98,21 +98,23 @@ final class RGBConverter {
 /// Turns a packed RGB24 picture `clockwise` degrees (90, 180 or 270) into `output`
 /// (same byte count; for 90 and 270 the output is `height` pixels wide and `width` tall).
 func rotate(_ input: [UInt8], width: Int, height: Int, clockwise: Int, into output: inout [UInt8]) {
+    let outWidth = clockwise == 180 ? width : height
+    let outHeight = clockwise == 180 ? height : width
     input.withUnsafeBufferPointer { src in
         output.withUnsafeMutableBufferPointer { dst in
-            let outWidth = clockwise == 180 ? width : height
-            let outHeight = clockwise == 180 ? height : width
             for row in 0..<outHeight {
-                for col in 0..<outWidth {
-                    // The source pixel that lands at (col, row) of the upright picture.
-                    let (sx, sy): (Int, Int)
-                    switch clockwise {
-                    case 90: (sx, sy) = (row, height - 1 - col)       // source's left column becomes the top row
-                    case 270: (sx, sy) = (width - 1 - row, col)       // source's right column becomes the top row
-                    default: (sx, sy) = (width - 1 - col, height - 1 - row)
-                    }
-                    let s = (sy * width + sx) * 3, d = (row * outWidth + col) * 3
+                // An output row is a straight line through the source: where it starts and how
+                // many bytes apart its pixels lie there.
+                let (start, step): (Int, Int)
+                switch clockwise {
+                case 90: (start, step) = (((height - 1) * width + row) * 3, -width * 3)   // a source column, bottom up
+                case 270: (start, step) = ((width - 1 - row) * 3, width * 3)              // a source column, top down
+                default: (start, step) = (((height - 1 - row) * width + width - 1) * 3, -3) // a source row, backwards
+                }
+                var s = start, d = row * outWidth * 3
+                for _ in 0..<outWidth {
                     dst[d] = src[s]; dst[d + 1] = src[s + 1]; dst[d + 2] = src[s + 2]
+                    s += step; d += 3
                 }
             }
         }
