@@ -254,6 +254,25 @@ struct VideoReaderTests {
         #expect(message == "\(audio): no video stream (the file has: audio aac)")
     }
 
+    /// FFmpeg reads a relative "take:2.mp4" as a URL of protocol "take" unless told it is a file.
+    /// Run in its own process to give it a working directory.
+    @Test("a relative file name with a colon is a file, not a URL")
+    func colonInName() throws {
+        let dir = ClipDir(); defer { dir.remove() }
+        try dir.testPattern("take:2.mp4", seconds: 0.2)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Paths.tool)
+        process.arguments = ["decode-video", "take:2.mp4"]
+        process.currentDirectoryURL = dir.url
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0 && text.contains("decoded: 5 frames"), "\(text)")
+    }
+
     @Test("the callback can stop early, and a reader can decode again")
     func stopEarlyAndRepeat() throws {
         let dir = ClipDir(); defer { dir.remove() }
@@ -281,7 +300,8 @@ struct VideoReaderTests {
     }
 
     /// Memory must not grow with the video's length: 60 s and 6 s of small frames, decoded in their
-    /// own processes (the hidden `decode-video` command) so parallel tests do not disturb the peak.
+    /// own processes (the hidden `decode-video` command, which prints its VmHWM) so parallel tests
+    /// do not disturb the peak.
     @Test("peak memory does not grow with the video's length")
     func boundedMemory() throws {
         guard FileManager.default.isExecutableFile(atPath: Paths.tool) else {

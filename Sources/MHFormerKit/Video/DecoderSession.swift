@@ -24,7 +24,9 @@ final class DecoderSession {
     init(path: String, threads: Int) throws {
         try DecoderSession.checkReadableFile(path)
         var format: UnsafeMutablePointer<AVFormatContext>? = nil
-        let opened = avformat_open_input(&format, path, nil, nil)
+        // "file:" makes FFmpeg read a local file even when the name contains a colon ("take:2.mp4"
+        // would otherwise be a URL of protocol "take"), and never a network URL.
+        let opened = avformat_open_input(&format, "file:" + path, nil, nil)
         guard opened >= 0, let fmt = format else {
             throw MHFormerError("\(path): not a video file FFmpeg can read (\(ffmpegErrorText(opened)))")
         }
