@@ -53,7 +53,7 @@ struct DecodeVideo: ParsableCommand {
         let fps = info.frameRate.map { String(format: "%.3f", $0) } ?? "?"
         let duration = info.duration.map { String(format: "%.3f s", $0) } ?? "?"
         return "\(info.codecName) \(info.width)x\(info.height) (stored \(info.storedWidth)x\(info.storedHeight), "
-            + "rotation \(info.rotation)), time base \(info.timeBase), container frames \(count), fps \(fps), duration \(duration)"
+            + "rotation \(info.rotation), pixel aspect \(info.pixelAspectRatio)), time base \(info.timeBase), container frames \(count), fps \(fps), duration \(duration)"
     }
 }
 

@@ -139,11 +139,18 @@ final class DecoderSession {
             codecName: String(cString: avcodec_get_name(par.codec_id)),
             width: Int(swapped ? par.height : par.width), height: Int(swapped ? par.width : par.height),
             storedWidth: Int(par.width), storedHeight: Int(par.height),
-            rotation: rotation, timeBase: tb,
+            rotation: rotation, pixelAspectRatio: pixelAspectRatio(fmt, stream, swapped: swapped), timeBase: tb,
             containerFrameCount: st.nb_frames > 0 ? Int(st.nb_frames) : nil,
             frameRate: rate(st.avg_frame_rate) ?? rate(st.r_frame_rate),
             duration: duration,
             startTime: st.start_time != noPTS ? Double(st.start_time) * tb.seconds : nil)
+    }
+
+    /// The stream's (or codec's) sample aspect ratio, inverted when the picture is turned sideways.
+    private static func pixelAspectRatio(_ fmt: UnsafeMutablePointer<AVFormatContext>,
+                                         _ stream: UnsafeMutablePointer<AVStream>, swapped: Bool) -> Double {
+        guard let sar = rate(av_guess_sample_aspect_ratio(fmt, stream, nil)) else { return 1 }   // 0/1: unknown
+        return swapped ? 1 / sar : sar
     }
 
     private static func rate(_ r: AVRational) -> Double? {
@@ -153,7 +160,7 @@ final class DecoderSession {
     /// Only used to fill `info` when init throws before the stream is known.
     private static func placeholderInfo(_ path: String) -> VideoInfo {
         VideoInfo(path: path, streamIndex: -1, codecName: "", width: 0, height: 0, storedWidth: 0,
-                  storedHeight: 0, rotation: 0, timeBase: TimeBase(0, 1), containerFrameCount: nil,
+                  storedHeight: 0, rotation: 0, pixelAspectRatio: 1, timeBase: TimeBase(0, 1), containerFrameCount: nil,
                   frameRate: nil, duration: nil, startTime: nil)
     }
 

@@ -44,8 +44,11 @@ final class RGBConverter {
                                colorspace: f.colorspace.rawValue, range: f.color_range.rawValue)
         if key == swsKey, sws != nil { return true }
         guard f.format >= 0 else { return false }
+        // No resizing happens, but formats without a direct converter (10-bit HEVC from phones) go
+        // through swscale's filters to upsample chroma: bicubic, the ffmpeg command line's default,
+        // gives the same pixels as `ffmpeg -pix_fmt rgb24`.
         sws = sws_getCachedContext(sws, f.width, f.height, AVPixelFormat(rawValue: f.format),
-                                   f.width, f.height, AV_PIX_FMT_RGB24, SWS_BILINEAR, nil, nil, nil)
+                                   f.width, f.height, AV_PIX_FMT_RGB24, SWS_BICUBIC, nil, nil, nil)
         guard sws != nil else { swsKey = nil; return false }
         applyColorDetails(colorspace: f.colorspace, range: f.color_range)
         swsKey = key

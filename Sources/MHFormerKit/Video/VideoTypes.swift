@@ -35,6 +35,9 @@ public struct VideoInfo: Sendable, Equatable {
     /// Degrees clockwise (0, 90, 180 or 270) each stored picture is turned to show it upright,
     /// taken from the stream's display matrix (phones record sideways and set this instead).
     public let rotation: Int
+    /// Width / height of one pixel of the upright frames: 1 for square pixels (nearly all files);
+    /// DV and some broadcast recordings differ. Frames are not resampled to square pixels.
+    public let pixelAspectRatio: Double
     public let timeBase: TimeBase
     /// Frame count written in the container, if any (`nb_frames`). Not trusted: decode to count.
     public let containerFrameCount: Int?
