@@ -180,6 +180,21 @@ struct VideoReaderTests {
         #expect(info.frameRate.map { abs($0 - 30) > 1 && abs($0 - 10) > 1 } ?? true)
     }
 
+    /// A raw H.264 stream has no timestamps at all: times are estimated at the coded frame rate.
+    @Test("frames without timestamps get estimated times")
+    func missingTimestamps() throws {
+        let dir = ClipDir(); defer { dir.remove() }
+        let clip = try dir.testPattern("clip.mp4", rate: 30, seconds: 1)
+        let raw = dir.path("clip.h264")
+        try FFmpegCLI.run(["-i", clip, "-c", "copy", raw])
+        let (_, frames, summary) = try decodeAll(raw)
+        #expect(summary.framesDecoded == 30 && summary.estimatedTimestamps == 30 && !summary.hasProblems, "\(summary)")
+        for f in frames {
+            #expect(f.timeIsEstimated && f.pts == nil)
+            #expect(abs(f.time - Double(f.index) / 30) < 1e-6, "frame \(f.index): \(f.time) s")
+        }
+    }
+
     /// Colour matrix and range come from the stream (BT.709 here), as in ffmpeg's scale filter.
     @Test("BT.709 and full-range clips have ffmpeg's colours")
     func colourMatrices() throws {

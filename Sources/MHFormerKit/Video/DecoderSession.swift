@@ -28,7 +28,7 @@ final class DecoderSession {
         // would otherwise be a URL of protocol "take"), and never a network URL.
         let opened = avformat_open_input(&format, "file:" + path, nil, nil)
         guard opened >= 0, let fmt = format else {
-            throw MHFormerError("\(path): not a video file FFmpeg can read (\(ffmpegErrorText(opened)))")
+            throw MHFormerError("\(path): not a video file FFmpeg can read, or a damaged one (\(ffmpegErrorText(opened)))")
         }
         self.format = fmt       // from here on deinit closes it, also when init throws below
         let found = avformat_find_stream_info(fmt, nil)
