@@ -71,7 +71,7 @@ func convertCheckpoint(_ pth: URL, into dir: URL) throws -> String {
 
 struct NpyArray {
     let shape: [Int]
-    let values: [Float]     // float32 or float64 data as Float; int64 as Float
+    let values: [Float]     // float32 or float64 data as Float; int64, uint8 and bool as Float
 }
 
 enum Npy {
@@ -100,11 +100,12 @@ enum Npy {
                 case "<f4": values[i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: body + 4 * i, as: UInt32.self))
                 case "<f8": values[i] = Float(Double(bitPattern: raw.loadUnaligned(fromByteOffset: body + 8 * i, as: UInt64.self)))
                 case "<i8": values[i] = Float(raw.loadUnaligned(fromByteOffset: body + 8 * i, as: Int64.self))
+                case "|u1", "|b1": values[i] = Float(raw.load(fromByteOffset: body + i, as: UInt8.self))
                 default: break
                 }
             }
         }
-        guard ["<f4", "<f8", "<i8"].contains(descr) else { throw MHFormerError("\(name): dtype \(descr) not supported") }
+        guard ["<f4", "<f8", "<i8", "|u1", "|b1"].contains(descr) else { throw MHFormerError("\(name): dtype \(descr) not supported") }
         return NpyArray(shape: shape, values: values)
     }
 

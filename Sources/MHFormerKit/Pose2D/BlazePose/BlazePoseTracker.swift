@@ -1,0 +1,145 @@
+// MediaPipe Pose's video mode (pose2d-backends.md §4.1 and §4.6): the detector runs only when no
+// pose is being tracked; otherwise the ROI comes from the previous frame's auxiliary landmarks.
+// Landmarks are smoothed with One-Euro filters whose speed is measured in body sizes.
+//
+// Time: mp.solutions.pose ignores real time and advances 33,333 µs per frame (30 fps), and so do we,
+// so the smoothing matches it frame for frame whatever the video's frame rate.
+
+import Foundation
+
+/// A first-order low-pass filter (mediapipe/util/filtering/low_pass_filter): the first value passes
+/// through, then y = α·x + (1 − α)·y_prev.
+struct LowPassFilter {
+    private(set) var initialized = false
+    private(set) var lastRaw = 0.0
+    private var stored = 0.0
+
+    mutating func apply(_ x: Double, alpha: Double) -> Double {
+        let y = initialized ? alpha * x + (1 - alpha) * stored : x
+        initialized = true
+        lastRaw = x
+        stored = y
+        return y
+    }
+}
+
+/// The One-Euro filter of one scalar (mediapipe/util/filtering/one_euro_filter): a low-pass filter
+/// whose cutoff rises with the (smoothed) speed, so slow motion is smoothed hard and fast motion
+/// follows with little lag. α(fc) = 1 / (1 + f / (2π·fc)), f = sampling frequency.
+struct OneEuroFilter {
+    let minCutoff: Double, beta: Double, derivativeCutoff: Double
+    private var frequency = 30.0
+    private var lastTime: Int64 = 0
+    private var x = LowPassFilter(), dx = LowPassFilter()
+
+    init(minCutoff: Double, beta: Double, derivativeCutoff: Double) {
+        self.minCutoff = minCutoff; self.beta = beta; self.derivativeCutoff = derivativeCutoff
+    }
+
+    private func alpha(_ cutoff: Double) -> Double { 1 / (1 + frequency / (2 * Double.pi * cutoff)) }
+
+    /// `valueScale` turns the value's speed into a scale-free one (1 / object size in pixels).
+    mutating func apply(timeNanoseconds t: Int64, valueScale: Double, _ value: Double) -> Double {
+        guard t > lastTime else { return value }             // MediaPipe ignores out-of-order samples
+        if lastTime != 0 { frequency = 1e9 / Double(t - lastTime) }
+        lastTime = t
+        let speed = x.initialized ? (value - x.lastRaw) * valueScale * frequency : 0
+        let smoothedSpeed = dx.apply(speed, alpha: alpha(derivativeCutoff))
+        return x.apply(value, alpha: alpha(minCutoff + beta * abs(smoothedSpeed)))
+    }
+}
+
+/// VisibilitySmoothingCalculator + LandmarksSmoothingCalculator (one_euro_filter) for a fixed number
+/// of landmarks: visibility low-passed with α 0.1, then x, y, z One-Euro filtered in pixels
+/// (x·W, y·H, z·W) or, for world landmarks, as they are.
+struct LandmarkSmoother {
+    let minCutoff: Double, beta: Double
+    private var filters: [OneEuroFilter] = []
+    private var visibility: [LowPassFilter] = []
+
+    init(minCutoff: Double, beta: Double) { self.minCutoff = minCutoff; self.beta = beta }
+
+    mutating func reset() { filters = []; visibility = [] }
+
+    /// Image landmarks (normalized). `objectScale` is the body size in pixels (values scaled by 1/it);
+    /// nil disables value scaling.
+    mutating func apply(_ lms: [PoseLandmark], time: Int64, width W: Int, height H: Int, objectScale: Double) -> [PoseLandmark] {
+        if filters.count != 3 * lms.count { start(lms.count) }
+        var out = lms
+        for i in out.indices { out[i].visibility = Float(visibility[i].apply(Double(lms[i].visibility), alpha: 0.1)) }
+        guard objectScale >= 1e-6 else { return out }           // min_allowed_object_scale: pass through
+        let scale = 1 / objectScale, w = Double(W), h = Double(H)
+        for i in out.indices {
+            out[i].x = Float(filters[3 * i].apply(timeNanoseconds: time, valueScale: scale, Double(lms[i].x) * w) / w)
+            out[i].y = Float(filters[3 * i + 1].apply(timeNanoseconds: time, valueScale: scale, Double(lms[i].y) * h) / h)
+            out[i].z = Float(filters[3 * i + 2].apply(timeNanoseconds: time, valueScale: scale, Double(lms[i].z) * w) / w)
+        }
+        return out
+    }
+
+    /// World landmarks (metres), no value scaling.
+    mutating func apply(world: [SIMD3<Float>], time: Int64) -> [SIMD3<Float>] {
+        if filters.count != 3 * world.count { start(world.count) }
+        return world.indices.map { i in
+            SIMD3((0..<3).map { c in Float(filters[3 * i + c].apply(timeNanoseconds: time, valueScale: 1, Double(world[i][c]))) })
+        }
+    }
+
+    private mutating func start(_ n: Int) {
+        filters = Array(repeating: OneEuroFilter(minCutoff: minCutoff, beta: beta, derivativeCutoff: 1), count: 3 * n)
+        visibility = Array(repeating: LowPassFilter(), count: n)
+    }
+}
+
+/// BlazePose on a video, frame by frame, as mp.solutions.pose(static_image_mode=False) runs it.
+public final class BlazePoseTracker {
+    public let pose: BlazePose
+    /// smooth_landmarks: filter the output landmarks (the tracking ROI is always filtered).
+    public var smoothLandmarks: Bool
+    private var previousRoi: NormalizedRect?
+    private var frame: Int64 = 0
+    private var landmarkFilter = LandmarkSmoother(minCutoff: 0.05, beta: 80)
+    private var worldFilter = LandmarkSmoother(minCutoff: 0.1, beta: 40)
+    private var auxFilter = LandmarkSmoother(minCutoff: 0.01, beta: 10)
+    /// Whether the last processed frame ran the detector (false = tracked from the previous frame).
+    public private(set) var lastFrameUsedDetector = false
+
+    public init(pose: BlazePose, smoothLandmarks: Bool = true) {
+        self.pose = pose
+        self.smoothLandmarks = smoothLandmarks
+    }
+
+    /// Forgets the tracked person and the filters' state.
+    public func reset() {
+        previousRoi = nil
+        landmarkFilter.reset(); worldFilter.reset(); auxFilter.reset()
+    }
+
+    /// The next frame. nil = no pose in it (tracking and filters start over on the next frame).
+    public func process(_ image: RGBImage) throws -> PoseLandmarks? {
+        frame += 1
+        let time = frame * 33_333_000                          // ns; 33,333 µs per frame like mp.solutions
+        let roi: NormalizedRect
+        if let previousRoi {
+            roi = previousRoi
+            lastFrameUsedDetector = false
+        } else {
+            lastFrameUsedDetector = true
+            guard let (_, detected) = try pose.detect(image) else { reset(); return nil }
+            roi = detected
+        }
+        guard var out = try pose.landmarks(in: image, roi: roi) else { reset(); return nil }
+        let W = image.width, H = image.height
+        // body size in pixels from the unfiltered auxiliary landmarks (AlignmentPointsRects, no 1.25)
+        let a = alignmentRect(SIMD2(out.auxiliary[0].x, out.auxiliary[0].y), SIMD2(out.auxiliary[1].x, out.auxiliary[1].y), width: W, height: H)
+        let objectScale = (Double(a.width) * Double(W) + Double(a.height) * Double(H)) / 2
+        let aux = auxFilter.apply(out.auxiliary, time: time, width: W, height: H, objectScale: objectScale)
+        previousRoi = poseRoi(fromAuxiliary: aux, imageWidth: W, imageHeight: H)
+        if smoothLandmarks {
+            out.landmarks = landmarkFilter.apply(out.landmarks, time: time, width: W, height: H, objectScale: objectScale)
+            out.world = worldFilter.apply(world: out.world, time: time)
+        }
+        out.auxiliary = aux
+        return out
+    }
+}
