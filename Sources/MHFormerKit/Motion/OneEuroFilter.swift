@@ -1,9 +1,51 @@
 // The One Euro filter (Casiez, Roussel and Vogel, CHI 2012): a low-pass filter whose cut-off rises
-// with speed, so still poses lose their jitter while fast motion keeps little lag.
-//   α(fc) = 1 / (1 + 1 / (2π · fc · Δt))
-//   dx̂ = low-pass(Δx / Δt, dCutoff);  fc = minCutoff + beta · |dx̂|;  x̂ = low-pass(x, fc)
+// with speed, so still poses lose their jitter while fast motion keeps little lag. One implementation,
+// MediaPipe's variant, serves both BlazePose's landmark tracking (frame by frame) and the optional
+// smoothing of the 3D output (whole sequences).
 
 import Foundation
+
+/// A first-order low-pass filter (mediapipe/util/filtering/low_pass_filter): the first value passes
+/// through, then y = α·x + (1 − α)·y_prev.
+struct LowPassFilter {
+    private(set) var initialized = false
+    private(set) var lastRaw = 0.0
+    private var stored = 0.0
+
+    mutating func apply(_ x: Double, alpha: Double) -> Double {
+        let y = initialized ? alpha * x + (1 - alpha) * stored : x
+        initialized = true
+        lastRaw = x
+        stored = y
+        return y
+    }
+}
+
+/// The One-Euro filter of one scalar (mediapipe/util/filtering/one_euro_filter): a low-pass filter
+/// whose cutoff rises with the (smoothed) speed, so slow motion is smoothed hard and fast motion
+/// follows with little lag. α(fc) = 1 / (1 + f / (2π·fc)), f = sampling frequency.
+public struct OneEuroFilter {
+    let minCutoff: Double, beta: Double, derivativeCutoff: Double
+    private var frequency = 30.0
+    private var lastTime: Int64 = 0
+    private var x = LowPassFilter(), dx = LowPassFilter()
+
+    public init(minCutoff: Double, beta: Double, derivativeCutoff: Double) {
+        self.minCutoff = minCutoff; self.beta = beta; self.derivativeCutoff = derivativeCutoff
+    }
+
+    private func alpha(_ cutoff: Double) -> Double { 1 / (1 + frequency / (2 * Double.pi * cutoff)) }
+
+    /// `valueScale` turns the value's speed into a scale-free one (1 / object size in pixels).
+    public mutating func apply(timeNanoseconds t: Int64, valueScale: Double, _ value: Double) -> Double {
+        guard t > lastTime else { return value }             // MediaPipe ignores out-of-order samples
+        if lastTime != 0 { frequency = 1e9 / Double(t - lastTime) }
+        lastTime = t
+        let speed = x.initialized ? (value - x.lastRaw) * valueScale * frequency : 0
+        let smoothedSpeed = dx.apply(speed, alpha: alpha(derivativeCutoff))
+        return x.apply(value, alpha: alpha(minCutoff + beta * abs(smoothedSpeed)))
+    }
+}
 
 public struct OneEuroParameters: Sendable, Equatable {
     /// Cut-off frequency at rest, Hz: lower = smoother still poses.
@@ -18,25 +60,20 @@ public struct OneEuroParameters: Sendable, Equatable {
     }
 }
 
-public enum OneEuroFilter {
+extension OneEuroFilter {
     /// Filters each of the `channels` columns of a (N, channels) sequence sampled at `times`
     /// (seconds, increasing). Returns the filtered copy.
     public static func filter(_ x: [Float], channels: Int, times: [Double], parameters p: OneEuroParameters) -> [Float] {
         let n = times.count
         precondition(x.count == n * channels)
         guard n > 1 else { return x }
+        // Nanosecond stamps starting at 1 (the filter treats time 0 as "no sample yet").
+        let stamps = times.map { Int64((($0 - times[0]) * 1e9).rounded()) + 1 }
         var out = x
-        func alpha(_ cutoff: Double, _ dt: Double) -> Double { 1 / (1 + 1 / (2 * Double.pi * cutoff * dt)) }
         for c in 0..<channels {
-            var prev = Double(x[c]), dPrev = 0.0
-            for i in 1..<n {
-                let dt = max(times[i] - times[i - 1], 1e-6)
-                let v = Double(x[i * channels + c])
-                let d = (v - prev) / dt
-                dPrev += alpha(p.dCutoff, dt) * (d - dPrev)
-                let cutoff = p.minCutoff + p.beta * abs(dPrev)
-                prev += alpha(cutoff, dt) * (v - prev)
-                out[i * channels + c] = Float(prev)
+            var f = OneEuroFilter(minCutoff: p.minCutoff, beta: p.beta, derivativeCutoff: p.dCutoff)
+            for i in 0..<n {
+                out[i * channels + c] = Float(f.apply(timeNanoseconds: stamps[i], valueScale: 1, Double(x[i * channels + c])))
             }
         }
         return out
