@@ -195,6 +195,24 @@ struct VideoReaderTests {
         }
     }
 
+    /// Two MPEG-TS files of different sizes joined byte by byte (as some cameras and streams do):
+    /// each frame carries its own size. TS timestamps start at the muxer's offset, not 0.
+    @Test("a mid-stream size change gives frames of the new size")
+    func sizeChange() throws {
+        let dir = ClipDir(); defer { dir.remove() }
+        let small = try dir.testPattern("small.ts", size: "320x240", seconds: 1)
+        let large = try dir.testPattern("large.ts", size: "640x360", seconds: 1)
+        let joined = dir.path("joined.ts")
+        try (Data(contentsOf: URL(fileURLWithPath: small)) + Data(contentsOf: URL(fileURLWithPath: large)))
+            .write(to: URL(fileURLWithPath: joined))
+        let (info, frames, summary) = try decodeAll(joined)
+        #expect(summary.framesDecoded == 50, "\(summary)")
+        #expect(frames.prefix(25).allSatisfy { $0.width == 320 && $0.height == 240 && $0.pixels.count == 320 * 240 * 3 })
+        #expect(frames.suffix(25).allSatisfy { $0.width == 640 && $0.height == 360 && $0.pixels.count == 640 * 360 * 3 })
+        let start = try #require(info.startTime)
+        #expect(start > 0 && abs(frames[0].time - start) < 1e-6)
+    }
+
     /// Colour matrix and range come from the stream (BT.709 here), as in ffmpeg's scale filter.
     @Test("BT.709 and full-range clips have ffmpeg's colours")
     func colourMatrices() throws {

@@ -15,8 +15,8 @@ final class DecoderSession {
 
     // Decoding state of the pass.
     private var summary = DecodeSummary()
-    private var previousTime: Double?
-    private var previousDuration: Double?
+    private var lastTime: Double?         // of the most recent frame, in seconds
+    private var lastDuration: Double?     // of the most recent frame, if the stream says
     private var lastFrameEnd: Double?
 
     private static let eagain = cff_averror_eagain(), eof = cff_averror_eof()
@@ -254,7 +254,7 @@ final class DecoderSession {
             summary.damagedFrames += 1
         }
         let (pts, time, estimated) = timestamp(of: frame)
-        lastFrameEnd = time + (previousDuration ?? info.frameRate.map { 1 / $0 } ?? 0)
+        lastFrameEnd = time + (lastDuration ?? info.frameRate.map { 1 / $0 } ?? 0)
         let videoFrame = VideoFrame(index: summary.framesDecoded, time: time, pts: pts, timeIsEstimated: estimated,
                                     width: size.width, height: size.height, pixels: converter.output)
         summary.framesDecoded += 1
@@ -263,22 +263,23 @@ final class DecoderSession {
 
     /// best_effort_timestamp × time base (correct for variable frame rates). When a frame has no
     /// timestamp: the previous frame's time plus its duration (or one frame at the nominal rate).
+    /// Returns (raw timestamp, seconds, estimated?) and records this frame's time and duration.
     private func timestamp(of frame: UnsafeMutablePointer<AVFrame>) -> (Int64?, Double, Bool) {
         let ticks = frame.pointee.best_effort_timestamp
         let tick = info.timeBase.seconds
-        let frameDuration = cff_frame_duration(frame)
-        let duration = frameDuration > 0 && tick > 0 ? Double(frameDuration) * tick : nil
-        defer { previousDuration = duration }
-        if ticks != cff_nopts_value(), tick > 0 {
-            let time = Double(ticks) * tick
-            previousTime = time
-            return (ticks, time, false)
+        let hasTimestamp = ticks != cff_nopts_value() && tick > 0
+        let time: Double
+        if hasTimestamp {
+            time = Double(ticks) * tick
+        } else {
+            summary.estimatedTimestamps += 1
+            let step = lastDuration ?? info.frameRate.map { 1 / $0 } ?? 1.0 / 25
+            time = lastTime.map { $0 + step } ?? (info.startTime ?? 0)
         }
-        summary.estimatedTimestamps += 1
-        let step = previousDuration ?? info.frameRate.map { 1 / $0 } ?? 1.0 / 25
-        let time = previousTime.map { $0 + step } ?? (info.startTime ?? 0)
-        previousTime = time
-        return (nil, time, true)
+        let duration = cff_frame_duration(frame)
+        lastDuration = duration > 0 && tick > 0 ? Double(duration) * tick : nil
+        lastTime = time
+        return (hasTimestamp ? ticks : nil, time, !hasTimestamp)
     }
 
     private func noteDecodeError(_ status: Int32, isPacket: Bool) {
