@@ -252,7 +252,8 @@ def _interpolate_gap(track, start, stop):
 # Windows
 # --------------------------------------------------------------------------------------------
 def normalize_screen(uv, width, height):
-    """As the demo: x/w*2-1, y/w*2-h/w (both axes divided by the width)."""
+    """Pixels -> the demo's normalised coordinates: x/w*2-1, y/w*2-h/w (both axes divided by the
+    WIDTH). Official rounding: u/w*2 in float32, the offset subtracted in double, rounded to float32."""
     x = np.asarray(uv, dtype=np.float32) / np.float32(width) * np.float32(2)
     return (x.astype(np.float64) - np.array([1.0, height / width])).astype(np.float32)
 
