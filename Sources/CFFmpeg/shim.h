@@ -8,6 +8,7 @@
 #include <libavutil/display.h>
 #include <libavutil/error.h>
 #include <libavutil/pixdesc.h>
+#include <libavutil/opt.h>
 #include <errno.h>
 
 /* Function-like and compound-literal macros are not imported by Swift: re-export them. */

@@ -26,6 +26,12 @@ struct LiftingOptions: ParsableArguments {
     @Flag(name: .long, help: "Refit the joints to a rigid skeleton (constant bone lengths), exactly what a BVH export encodes.")
     var rigidSkeleton = false
 
+    @Option(name: .long, help: "Also write a video to check the result by eye: the frames with the 2D skeleton beside the 3D skeleton (.mp4).")
+    var overlay: String?
+
+    @Option(name: .long, help: "Also write a PNG with a few frames' 3D poses in a grid.")
+    var plot: String?
+
     @Flag(name: .long, help: "Smooth the 3D joints with a One Euro filter (off by default).")
     var smooth = false
 
@@ -64,11 +70,12 @@ struct LiftingOptions: ParsableArguments {
         return (try MHFormerModel(path: path), path)
     }
 
-    /// Lifts, post-processes and writes the 3D joints of `kp`; returns the lifting time in seconds.
+    /// Lifts, post-processes and writes the 3D joints of `kp` (and the overlay video and plot when
+    /// asked; `video` is the source for the overlay). Returns the lifting time in seconds.
     func liftAndWrite(_ kp: Keypoints2D, model: MHFormerModel, frame: CoordinateFrame, format: MotionFormat,
-                      output: String) throws -> Double {
+                      output: String, video: String? = nil) throws -> Double {
         let start = Date()
-        var pose = Lifter(model: model).lift(kp, coordinates: frame, flip: !noFlip)
+        var pose = Lifter(model: model).lift(kp, coordinates: .camera, flip: !noFlip)
         let seconds = Date().timeIntervalSince(start)
         let rate = MotionWriter.frameRate(times: kp.times, fallback: fps)
         if smooth {
@@ -77,7 +84,16 @@ struct LiftingOptions: ParsableArguments {
         if rigidSkeleton {
             pose.joints = BVH.fit(positions: pose.joints.map(Double.init), present: pose.present).positions.map(Float.init)
         }
-        try writeMotion(pose, scores: kp.scores, coordinates: frame, fps: rate, format: format, to: output)
+        var written = pose
+        if frame == .world { written.joints = Lifter.cameraToWorld(pose.joints) }
+        try writeMotion(written, scores: kp.scores, coordinates: frame, fps: rate, format: format, to: output)
+        if let plot {
+            let grid = SkeletonDrawing.plotGrid(pose)
+            try PNGWriter.write(rgb: grid.pixels, width: grid.width, height: grid.height, to: plot)
+        }
+        if let overlay {
+            try OverlayVideo.render(video: video, keypoints: kp, cameraPose: pose, fps: rate, to: overlay)
+        }
         return seconds
     }
 }

@@ -46,7 +46,7 @@ struct Run: ParsableCommand {
             progress.finish()
             let seconds2D = Date().timeIntervalSince(start)
             if let keypoints2D { try Keypoints2DCSV.write(result.keypoints, to: keypoints2D) }
-            let liftSeconds = try lifting.liftAndWrite(result.keypoints, model: model, frame: frame, format: format, output: out)
+            let liftSeconds = try lifting.liftAndWrite(result.keypoints, model: model, frame: frame, format: format, output: out, video: video)
             let n = result.keypoints.count
             let total = Date().timeIntervalSince(start)
             var summary = String(format: "%d frames, %d with a person (%d interpolated), 2D %.1f s (%.1f frames/s), 3D %.1f s, total %.1f s -> %@",

@@ -128,3 +128,58 @@ struct KeypointConversionTests {
         #expect(kp.segments == [1..<10, 20..<40])
     }
 }
+
+@Suite("overlay video and plot", .enabled(if: SampleVideo.ready, BlazePoseFiles.skipReason))
+struct OverlayTests {
+    /// (codec, width, height, frames, frame rate) of a video, from ffprobe.
+    static func probe(_ path: String) throws -> [String: String] {
+        let r = try run("/usr/bin/env", ["ffprobe", "-v", "error", "-count_frames", "-show_entries",
+                                         "stream=codec_name,width,height,nb_read_frames,r_frame_rate", "-of", "default=nw=1", path])
+        var out: [String: String] = [:]
+        for line in r.stdout.split(separator: "\n") {
+            let kv = line.split(separator: "=", maxSplits: 1)
+            if kv.count == 2 { out[String(kv[0])] = String(kv[1]) }
+        }
+        return out
+    }
+
+    @Test("run --overlay: the frames side by side with the 3D panel, same count and rate; --plot writes a PNG")
+    func overlayAndPlot() throws {
+        let dir = try Paths.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let weights = try #require(try anyWeights(in: dir))
+        let overlay = dir.appendingPathComponent("overlay.mp4").path, plot = dir.appendingPathComponent("plot.png").path
+        let r = try run(Paths.tool, ["run", SampleVideo.video.path, "-o", dir.appendingPathComponent("o.csv").path,
+                                     "--weights", weights, "--overlay", overlay, "--plot", plot])
+        #expect(r.status == 0, "\(r.stderr)")
+        let v = try OverlayTests.probe(overlay)
+        #expect(v["codec_name"] == "h264" || v["codec_name"] == "mpeg4")
+        #expect(v["width"] == "1120" && v["height"] == "480")      // 640 video + 480 square 3D panel
+        #expect(v["nb_read_frames"] == "200")
+        #expect(v["r_frame_rate"] == "25/1")
+        let p = try OverlayTests.probe(plot)
+        #expect(p["codec_name"] == "png" && p["width"] == "960" && p["height"] == "640")   // 3 x 2 panels of 320
+        // The left half of a frame is the source frame (with a skeleton drawn on it): compare a corner.
+        let frame = dir.appendingPathComponent("f.rgb").path
+        _ = try run("/usr/bin/env", ["ffmpeg", "-v", "error", "-i", overlay, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", frame])
+        let src = dir.appendingPathComponent("s.rgb").path
+        _ = try run("/usr/bin/env", ["ffmpeg", "-v", "error", "-i", SampleVideo.video.path, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", src])
+        let a = [UInt8](try Data(contentsOf: URL(fileURLWithPath: frame))), b = [UInt8](try Data(contentsOf: URL(fileURLWithPath: src)))
+        var diff = 0.0
+        for y in 0..<40 { for x in 0..<40 { for c in 0..<3 { diff += abs(Double(a[(y * 1120 + x) * 3 + c]) - Double(b[(y * 640 + x) * 3 + c])) } } }
+        #expect(diff / (40 * 40 * 3) < 6, "top-left corner differs from the source by \(diff / 4800) per byte")
+    }
+
+    @Test("lift --overlay without a video draws on a blank canvas")
+    func liftOverlay() throws {
+        let dir = try Paths.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let weights = try #require(try anyWeights(in: dir))
+        let overlay = dir.appendingPathComponent("o.mp4").path
+        let r = try run(Paths.tool, ["lift", "--keypoints", SampleVideo.gt2D.path, "-o", dir.appendingPathComponent("o.csv").path,
+                                     "--weights", weights, "--overlay", overlay])
+        #expect(r.status == 0, "\(r.stderr)")
+        let v = try OverlayTests.probe(overlay)
+        #expect(v["nb_read_frames"] == "200" && v["width"] == "1120" && v["r_frame_rate"] == "25/1")
+    }
+}
