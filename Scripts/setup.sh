@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what mhformer needs on Debian 12 (as root, or with sudo) and builds the release binary.
 #   FFmpeg's libraries (video decoding), OpenBLAS (matrix products), pkg-config, the ffmpeg CLI
-#   (tests make their clips with it), numpy (the checkpoint converter).
+#   (tests make their clips with it), numpy (the checkpoint converter), BlazePose's models.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,15 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 python3 -c "import numpy" 2>/dev/null || pip install -q numpy
+
+# BlazePose's models (from the mediapipe wheel on PyPI). Exit 2 = registry unreachable: carry on
+# (the video path then says how to get them; their tests skip themselves).
+fetch=0; bash Scripts/fetch-blazepose.sh || fetch=$?
+if [ "$fetch" -eq 2 ]; then
+    echo "setup: BlazePose models not fetched (network down): mhformer run needs them" >&2
+elif [ "$fetch" -ne 0 ]; then
+    echo "setup: Scripts/fetch-blazepose.sh failed (exit $fetch)" >&2; exit "$fetch"
+fi
 
 swift build -c release 2>&1 | grep -E "error|warning: unre|Compiling mhformer|Build complete" >&2 || true
 test -x .build/release/mhformer || { echo "setup: release build failed" >&2; exit 1; }

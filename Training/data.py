@@ -147,16 +147,18 @@ def look_rotation(forward, roll=0.0):
     return np.stack([r, d, f])
 
 
-def random_camera(rng, target, body_height=1.8):
+def random_camera(rng, target, body_height=1.8, min_distance=2.5):
     """A camera around `target` (3,) (person's pelvis in the middle frame): horizontal distance
     2.5-10 m (at least far enough for the whole body to fit vertically), height 0.3-2.5 m, yaw all
-    round, looking at the person with some pitch/yaw jitter so the person is not always centred."""
+    round, looking at the person with some pitch/yaw jitter so the person is not always centred.
+    min_distance lets a caller keep a whole walking trajectory in front of the camera."""
     width, height = IMAGE_SIZES[rng.integers(len(IMAGE_SIZES))]
     hfov = np.radians(rng.uniform(40, 90))
     tan_h = np.tan(hfov / 2)
     tan_v = tan_h * height / width
     d_min = 1.1 * body_height / (2 * tan_v)
-    dist = rng.uniform(max(2.5, min(d_min, 9.0)), 10.0)
+    low = max(min_distance, min(d_min, 9.0))
+    dist = rng.uniform(low, max(low, 10.0))
     yaw = rng.uniform(0, 2 * np.pi)
     center = np.array([target[0] + dist * np.sin(yaw), rng.uniform(0.3, 2.5), target[2] + dist * np.cos(yaw)])
     look = np.array([target[0], target[1] + rng.uniform(-0.3, 0.3), target[2]])
@@ -250,7 +252,8 @@ def _interpolate_gap(track, start, stop):
 # Windows
 # --------------------------------------------------------------------------------------------
 def normalize_screen(uv, width, height):
-    """As the demo: x/w*2-1, y/w*2-h/w (both axes divided by the width)."""
+    """Pixels -> the demo's normalised coordinates: x/w*2-1, y/w*2-h/w (both axes divided by the
+    WIDTH). Official rounding: u/w*2 in float32, the offset subtracted in double, rounded to float32."""
     x = np.asarray(uv, dtype=np.float32) / np.float32(width) * np.float32(2)
     return (x.astype(np.float64) - np.array([1.0, height / width])).astype(np.float32)
 

@@ -39,6 +39,9 @@ def parse_args(argv=None):
     p.add_argument("--channel", type=int, default=128)
     p.add_argument("--d-hid", type=int, default=256)
     p.add_argument("--layers", type=int, default=3)
+    p.add_argument("--dropout", choices=["official", "off"], default="official",
+                   help="'off' sets every Dropout and DropPath to 0 during training (the saved model and its "
+                        "inference are the same either way; a short CPU budget underfits rather than overfits)")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--weight-decay", type=float, default=0.01)
@@ -46,10 +49,14 @@ def parse_args(argv=None):
     p.add_argument("--final-lr-frac", type=float, default=0.05, help="lr at the last step / --lr")
     p.add_argument("--steps", type=int, default=20000, help="total optimiser steps (fixes the schedule)")
     p.add_argument("--max-minutes", type=float, default=0, help="stop (checkpointed) after this long; 0 = no limit")
+    p.add_argument("--budget-minutes", type=float, default=0,
+                   help="time-based schedule: cosine decay over this much training time, then final.pt "
+                        "(overrides --steps as the end; 0 = step-based)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--data", default="/work/shared/data/mocap")
     p.add_argument("--run-dir", required=True)
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
+    p.add_argument("--validate-only", action="store_true", help="with --resume: log the validation of last.pt and exit")
     p.add_argument("--ckpt-minutes", type=float, default=3.0)
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--val-every", type=int, default=1000)
@@ -58,19 +65,30 @@ def parse_args(argv=None):
 
 def build_model(args):
     if args.model == "mlp":
-        return MLPLifter()
-    return mh.MHFormer(frames=args.frames, channel=args.channel, d_hid=args.d_hid, layers=args.layers)
+        model = MLPLifter()
+    else:
+        model = mh.MHFormer(frames=args.frames, channel=args.channel, d_hid=args.d_hid, layers=args.layers)
+    if getattr(args, "dropout", "official") == "off":
+        for m in model.modules():
+            if isinstance(m, (torch.nn.Dropout, mh.DropPath)):
+                m.p = 0.0
+    return model
 
 
 def model_frames(args):
     return 1 if args.model == "mlp" else args.frames
 
 
-def lr_at(step, args):
-    """Linear warm-up, then cosine decay from --lr to --lr * --final-lr-frac at --steps."""
+def lr_at(step, elapsed_s, args):
+    """Linear warm-up, then cosine decay from --lr to --lr * --final-lr-frac at --steps, or, with
+    --budget-minutes, at the end of that much training time (the CPU is shared, so the step rate is
+    not known in advance; a time-based schedule still ends fully decayed on time)."""
     if step < args.warmup:
         return args.lr * (step + 1) / args.warmup
-    progress = min(1.0, (step - args.warmup) / max(1, args.steps - args.warmup))
+    if args.budget_minutes:
+        progress = min(1.0, elapsed_s / (args.budget_minutes * 60))
+    else:
+        progress = min(1.0, (step - args.warmup) / max(1, args.steps - args.warmup))
     frac = args.final_lr_frac + (1 - args.final_lr_frac) * 0.5 * (1 + math.cos(math.pi * progress))
     return args.lr * frac
 
@@ -154,13 +172,24 @@ def main(argv=None):
     sampler = data.WindowSampler(data.load_sequences(args.data, "train"), frames)
     val_sets = make_val_sets(args)
 
+    if args.validate_only:
+        v = validate(model, val_sets, frames)
+        log(f"val step {step} mpjpe_clean_mm {v['clean']:.1f} mpjpe_noisy_mm {v['noisy']:.1f}")
+        return
     model.train()
     t0 = time.time()
     last_ckpt = t0
     losses = []
-    while step < args.steps:
+    elapsed = elapsed_before
+
+    def finished():
+        if args.budget_minutes:
+            return elapsed >= args.budget_minutes * 60
+        return step >= args.steps
+
+    while not finished():
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, args)
+            g["lr"] = lr_at(step, elapsed, args)
         x, y = sampler.sample(rng, args.batch)
         loss = mpjpe(model(torch.from_numpy(x)), torch.from_numpy(y))  # all T output frames
         opt.zero_grad(set_to_none=True)
@@ -171,17 +200,19 @@ def main(argv=None):
         losses.append(loss.item())
         elapsed = elapsed_before + time.time() - t0
         if step % args.log_every == 0:
-            log(f"step {step} loss_mm {np.mean(losses) * 1000:.1f} lr {lr_at(step, args):.2e} "
+            log(f"step {step} loss_mm {np.mean(losses) * 1000:.1f} lr {lr_at(step, elapsed, args):.2e} "
                 f"elapsed_min {elapsed / 60:.1f}")
             losses = []
-        if step % args.val_every == 0 or step == args.steps:
+        if step % args.val_every == 0 or finished():
             v = validate(model, val_sets, frames)
             log(f"val step {step} mpjpe_clean_mm {v['clean']:.1f} mpjpe_noisy_mm {v['noisy']:.1f}")
-        if time.time() - last_ckpt > args.ckpt_minutes * 60 or step == args.steps:
+        if time.time() - last_ckpt > args.ckpt_minutes * 60 or finished():
             save_checkpoint(run / "last.pt", model, opt, step, rng, args, elapsed)
             last_ckpt = time.time()
         if args.max_minutes and elapsed > args.max_minutes * 60:
             save_checkpoint(run / "last.pt", model, opt, step, rng, args, elapsed)
+            v = validate(model, val_sets, frames)
+            log(f"val step {step} mpjpe_clean_mm {v['clean']:.1f} mpjpe_noisy_mm {v['noisy']:.1f}")
             log(f"stopped at step {step}: --max-minutes reached")
             return
     save_checkpoint(run / "final.pt", model, opt, step, rng, args, elapsed_before + time.time() - t0)

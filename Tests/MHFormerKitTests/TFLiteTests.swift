@@ -158,7 +158,7 @@ private func reportSpeed(_ interp: TFLiteInterpreter, input x: [Float], label: S
     func corruptedBytes() throws {
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: BlazePoseFiles.landmark)))
         let n = Int(ProcessInfo.processInfo.environment["MHFORMER_FUZZ"] ?? "") ?? 20
-        var rng = SplitMix64(seed: 7)
+        var rng = SplitMix64(seed: 7)             // VideoReaderTests.swift
         var refused = 0
         for _ in 0..<n {
             var bytes = original
@@ -182,15 +182,3 @@ private func reportSpeed(_ interp: TFLiteInterpreter, input x: [Float], label: S
     }
 }
 
-/// A small deterministic random generator for the corruption test.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

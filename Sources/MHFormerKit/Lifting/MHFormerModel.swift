@@ -25,6 +25,16 @@ public final class MHFormerModel: @unchecked Sendable {
 
     public init(weights: MHFormerWeights) { self.weights = weights }
 
+    /// Activation buffers are kept between calls of the same batch size (so a model object must not
+    /// run two forward passes at once).
+    private var cachedScratch: Scratch?
+    private func scratch(_ B: Int) -> Scratch {
+        if let s = cachedScratch, s.B == B { return s }
+        let s = Scratch(B: B, config: config)
+        cachedScratch = s
+        return s
+    }
+
     public convenience init(path: String) throws { self.init(weights: try MHFormerWeights(path: path)) }
 
     /// Runs `batch` windows. `input`: (B, T, 17, 2) normalised screen coordinates.
@@ -32,7 +42,7 @@ public final class MHFormerModel: @unchecked Sendable {
     public func forward(_ input: [Float], batch B: Int) -> [Float] {
         let T = config.frames, C = config.channel, J2 = 2 * MHFormerConfig.joints, J3 = 3 * MHFormerConfig.joints
         precondition(input.count == B * T * J2, "input has \(input.count) values, expected \(B)·\(T)·\(J2)")
-        let s = Scratch(B: B, config: config)
+        let s = scratch(B)
 
         // Flatten: X0[b, 2j + c, t] = x[b, t, j, c]                                    (B, 34, T)
         input.withUnsafeBufferPointer { x in

@@ -10,6 +10,7 @@
 // do not vectorise (see ../shared/docs/toolchain.md §5).
 
 import COpenBLAS
+import Foundation
 
 public typealias FloatPtr = UnsafeMutablePointer<Float>
 public typealias ConstFloatPtr = UnsafePointer<Float>
@@ -109,14 +110,7 @@ public func geluInPlace(_ x: FloatPtr, count: Int) {
         store16(half * v * (one + erf16(v * invSqrt2)), x + i)
         i += 16
     }
-    while i < count {
-        var tail = SIMD16<Float>(repeating: 0)
-        let n = min(16, count - i)
-        for l in 0..<n { tail[l] = x[i + l] }
-        let g = half * tail * (one + erf16(tail * invSqrt2))
-        for l in 0..<n { x[i + l] = g[l] }
-        i += n
-    }
+    while i < count { x[i] = 0.5 * x[i] * (1 + erff(x[i] * 0.70710678118654752)); i += 1 }   // tail (< 16)
 }
 
 /// dst[rows, cols] += src[rows, cols] (both strided).
@@ -147,12 +141,7 @@ public func softmaxRows(_ x: FloatPtr, rows: Int, cols: Int) {
         i = 0
         while i < vec { let e = exp16(load16(xr + i) - mxv); store16(e, xr + i); s16 += e; i += 16 }
         var sum = s16.sum()
-        if i < cols {
-            var tail = SIMD16<Float>(repeating: -.infinity)
-            for l in 0..<(cols - i) { tail[l] = xr[i + l] - mx }
-            let e = exp16(tail)
-            for l in 0..<(cols - i) { xr[i + l] = e[l]; sum += e[l] }
-        }
+        while i < cols { let e = expf(xr[i] - mx); xr[i] = e; sum += e; i += 1 }   // tail (< 16)
         let inv = SIMD16<Float>(repeating: 1 / sum)
         i = 0
         while i < vec { store16(load16(xr + i) * inv, xr + i); i += 16 }

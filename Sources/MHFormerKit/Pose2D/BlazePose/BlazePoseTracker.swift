@@ -7,47 +7,7 @@
 
 import Foundation
 
-/// A first-order low-pass filter (mediapipe/util/filtering/low_pass_filter): the first value passes
-/// through, then y = α·x + (1 − α)·y_prev.
-struct LowPassFilter {
-    private(set) var initialized = false
-    private(set) var lastRaw = 0.0
-    private var stored = 0.0
-
-    mutating func apply(_ x: Double, alpha: Double) -> Double {
-        let y = initialized ? alpha * x + (1 - alpha) * stored : x
-        initialized = true
-        lastRaw = x
-        stored = y
-        return y
-    }
-}
-
-/// The One-Euro filter of one scalar (mediapipe/util/filtering/one_euro_filter): a low-pass filter
-/// whose cutoff rises with the (smoothed) speed, so slow motion is smoothed hard and fast motion
-/// follows with little lag. α(fc) = 1 / (1 + f / (2π·fc)), f = sampling frequency.
-struct OneEuroFilter {
-    let minCutoff: Double, beta: Double, derivativeCutoff: Double
-    private var frequency = 30.0
-    private var lastTime: Int64 = 0
-    private var x = LowPassFilter(), dx = LowPassFilter()
-
-    init(minCutoff: Double, beta: Double, derivativeCutoff: Double) {
-        self.minCutoff = minCutoff; self.beta = beta; self.derivativeCutoff = derivativeCutoff
-    }
-
-    private func alpha(_ cutoff: Double) -> Double { 1 / (1 + frequency / (2 * Double.pi * cutoff)) }
-
-    /// `valueScale` turns the value's speed into a scale-free one (1 / object size in pixels).
-    mutating func apply(timeNanoseconds t: Int64, valueScale: Double, _ value: Double) -> Double {
-        guard t > lastTime else { return value }             // MediaPipe ignores out-of-order samples
-        if lastTime != 0 { frequency = 1e9 / Double(t - lastTime) }
-        lastTime = t
-        let speed = x.initialized ? (value - x.lastRaw) * valueScale * frequency : 0
-        let smoothedSpeed = dx.apply(speed, alpha: alpha(derivativeCutoff))
-        return x.apply(value, alpha: alpha(minCutoff + beta * abs(smoothedSpeed)))
-    }
-}
+// LowPassFilter and OneEuroFilter: Motion/OneEuroFilter.swift (shared with the 3D smoothing).
 
 /// VisibilitySmoothingCalculator + LandmarksSmoothingCalculator (one_euro_filter) for a fixed number
 /// of landmarks: visibility low-passed with α 0.1, then x, y, z One-Euro filtered in pixels

@@ -107,15 +107,3 @@ func decodePoseLandmarks(rows: [Float], presence: Float, heatmap: [Float], world
 public func poseRoi(fromAuxiliary aux: [PoseLandmark], imageWidth W: Int, imageHeight H: Int) -> NormalizedRect {
     squareLong(alignmentRect(SIMD2(aux[0].x, aux[0].y), SIMD2(aux[1].x, aux[1].y), width: W, height: H), width: W, height: H)
 }
-
-extension PoseLandmarks {
-    /// The BlazePose landmark of each COCO-17 keypoint, in COCO order: nose, left/right eye, left/right
-    /// ear, shoulders, elbows, wrists, hips, knees, ankles (left before right each time).
-    public static let cocoIndices = [0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28]
-
-    /// COCO-17 keypoints in pixels, 17 × (x, y), with their visibilities as scores.
-    public func coco17(imageWidth W: Int, imageHeight H: Int) -> (points: [Float], scores: [Float]) {
-        let picked = PoseLandmarks.cocoIndices.map { landmarks[$0] }
-        return (picked.flatMap { [$0.x * Float(W), $0.y * Float(H)] }, picked.map(\.visibility))
-    }
-}

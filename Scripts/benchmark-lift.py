@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Speed of `mhformer lift` (Swift on OpenBLAS) against the PyTorch reference, in one run.
+
+    python3 Scripts/benchmark-lift.py [--threads 1] [--frames 48] [--configs official81,official351,cmu]
+
+For each configuration, the same random-weight model (official tensor names) runs the demo
+pipeline (windows, flip test-time augmentation, middle frame) on the same 2D keypoints, in PyTorch
+(Training/mhformer.py, torch.set_num_threads) and through the Swift command line (--threads).
+It prints frames per second of both, their ratio, and the max abs difference of the outputs.
+Timing excludes loading weights in both. Needs torch (Training/requirements.txt) and a release
+build (bash Scripts/setup.sh). Run it on a quiet machine: the script reports the CPU load of other
+processes during the run, and two BLAS threads collapse when another process is busy.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "Training"))
+sys.path.insert(0, os.path.join(ROOT, "Scripts"))
+
+CONFIGS = {  # name: (frames, channel, d_hid, layers)
+    "official27": (27, 512, 1024, 3),
+    "official81": (81, 512, 1024, 3),
+    "official243": (243, 512, 1024, 3),
+    "official351": (351, 512, 1024, 3),
+}
+
+
+def cpu_busy_fraction(seconds=1.0):
+    """Share of all CPU time that was busy over a short interval (from /proc/stat)."""
+    def snap():
+        v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+        return sum(v), v[3] + v[4]
+    t0, i0 = snap()
+    time.sleep(seconds)
+    t1, i1 = snap()
+    return 1 - (i1 - i0) / max(t1 - t0, 1)
+
+
+def random_model(frames, channel, d_hid, layers, seed=0):
+    import torch
+    from mhformer import MHFormer
+    torch.manual_seed(seed)
+    model = MHFormer(frames=frames, channel=channel, d_hid=d_hid, layers=layers).eval()
+    with torch.no_grad():   # non-trivial positional embeddings and BN statistics
+        for name, p in model.named_parameters():
+            if "pos_embed" in name:
+                p.normal_(0, 0.02)
+        for name, b in model.named_buffers():
+            if name.endswith("running_mean"):
+                b.normal_(0, 0.1)
+            elif name.endswith("running_var"):
+                b.uniform_(0.5, 1.5)
+    return model
+
+
+def write_safetensors(model, path):
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("convert", os.path.join(ROOT, "Scripts", "convert-mhformer.py"))
+    convert = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(convert)
+    sd = {k: v.detach().numpy() for k, v in model.state_dict().items()}
+    with open(path, "wb") as f:
+        f.write(convert.safetensors_bytes(sd))
+
+
+def sample_keypoints(n):
+    """The first n frames of the sample 2D CSV (1280x720)."""
+    path = os.path.join(ROOT, "Samples", "cmu02_punch_2d.csv")
+    rows = np.genfromtxt(path, delimiter=",", names=True, max_rows=n)
+    names = rows.dtype.names
+    cols = [c for c in names if c.endswith("_x") or c.endswith("_y")]
+    kp = np.stack([rows[c] for c in cols], axis=1).astype(np.float32).reshape(n, 17, 2)
+    return kp, path
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--frames", type=int, default=48, help="frames of 2D input to lift")
+    ap.add_argument("--configs", default="official81,official351")
+    args = ap.parse_args()
+
+    import torch
+    from mhformer import demo_predict
+    torch.set_num_threads(args.threads)
+    tool = os.path.join(ROOT, ".build", "release", "mhformer")
+    if not os.access(tool, os.X_OK):
+        sys.exit("error: build first: bash Scripts/setup.sh")
+    busy_before = cpu_busy_fraction()
+    kp, _ = sample_keypoints(args.frames)
+    n = len(kp)
+    print(f"threads {args.threads}, {n} frames, flip on, machine busy before start: {busy_before:.0%}")
+    print(f"{'config':<12} {'params':>10} {'swift f/s':>10} {'torch f/s':>10} {'swift/torch':>11} {'max|diff|':>10}")
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_in = os.path.join(tmp, "in.csv")
+        # the sample rows as they are (lift reads columns by name)
+        with open(os.path.join(ROOT, "Samples", "cmu02_punch_2d.csv")) as f:
+            lines = f.readlines()[: n + 1]
+        open(csv_in, "w").writelines(lines)
+        for name in args.configs.split(","):
+            if name == "cmu":
+                import glob
+                found = sorted(glob.glob(os.path.join(ROOT, "Models", "mhformer-cmu-T*.safetensors")))
+                if not found:
+                    print("cmu: no Models/mhformer-cmu-T*.safetensors, skipped")
+                    continue
+                from mhformer import build_from_state_dict
+                from safetensors_np import load
+                weights = found[0]
+                model = build_from_state_dict(load(weights))
+            else:
+                model = random_model(*CONFIGS[name])
+                weights = os.path.join(tmp, f"{name}.safetensors")
+                write_safetensors(model, weights)
+            params = sum(p.numel() for p in model.parameters())
+            # PyTorch: warm-up on a few frames, then the timed run.
+            demo_predict(model, kp[:4], 1280, 720)
+            t0 = time.perf_counter()
+            ref = demo_predict(model, kp, 1280, 720)
+            torch_s = time.perf_counter() - t0
+            out = os.path.join(tmp, f"{name}.csv")
+            r = subprocess.run([tool, "lift", "--keypoints", csv_in, "--weights", weights, "-o", out,
+                                "--threads", str(args.threads)], capture_output=True, text=True)
+            if r.returncode != 0:
+                sys.exit(f"error: mhformer lift failed: {r.stderr.strip()}")
+            swift_s = float(re.search(r" in ([0-9.]+) s", r.stderr).group(1))
+            got = np.genfromtxt(out, delimiter=",", skip_header=1)[:, 2:].reshape(n, 17, 3)
+            diff = float(np.abs(got - ref).max())
+            print(f"{name:<12} {params:>10,} {n / swift_s:>10.1f} {n / torch_s:>10.1f} "
+                  f"{torch_s / swift_s:>10.2f}x {diff:>10.1e}")
+    print(f"machine busy after: {cpu_busy_fraction():.0%} (this script's own processes had stopped)")
+
+
+if __name__ == "__main__":
+    main()

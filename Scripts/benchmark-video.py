@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Frames per second of `mhformer run` (2D stage and whole pipeline) against MediaPipe's own
+Python BlazePose on the same video, in one run.
+
+    python3 Scripts/benchmark-video.py [--video Samples/cmu131_walk.mp4] [--threads 1,2]
+                                       [--mediapipe-python /tmp/mpvenv/bin/python] [--install-mediapipe]
+
+For each BLAS thread count, `mhformer run` (release build) processes the video; its summary line
+gives the 2D time (decoding + BlazePose) and the 3D time (MHFormer with flip augmentation).
+The reference is mp.solutions.pose (model_complexity=1, video mode, the same models) run over the
+same frames, decoded by OpenCV, in a Python that has mediapipe==0.10.14 (--install-mediapipe makes
+one in /tmp/mpvenv from PyPI). Ratios > 1 mean mhformer is faster. The machine's load from other
+processes is printed before and after: two BLAS threads collapse when another process is busy.
+"""
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+MEDIAPIPE_TIMER = r"""
+import sys, time, cv2, mediapipe as mp
+cap = cv2.VideoCapture(sys.argv[1])
+frames = []
+while True:
+    ok, f = cap.read()
+    if not ok: break
+    frames.append(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))
+with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1) as pose:
+    pose.process(frames[0])                      # warm-up (graph start)
+with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1) as pose:
+    t0 = time.perf_counter()
+    found = sum(pose.process(f).pose_landmarks is not None for f in frames)
+    dt = time.perf_counter() - t0
+print(f"MP {len(frames)} {found} {dt}")
+"""
+
+
+def busy(seconds=1.0):
+    def snap():
+        v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+        return sum(v), v[3] + v[4]
+    t0, i0 = snap()
+    time.sleep(seconds)
+    t1, i1 = snap()
+    return 1 - (i1 - i0) / max(t1 - t0, 1)
+
+
+def run_mhformer(video, threads, weights):
+    tool = os.path.join(ROOT, ".build", "release", "mhformer")
+    out = f"/tmp/mhformer-bench-{os.getpid()}.csv"
+    cmd = [tool, "run", video, "-o", out, "--threads", str(threads)] + (["--weights", weights] if weights else [])
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads))
+    t0 = time.perf_counter()
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t0
+    if r.returncode != 0:
+        sys.exit(f"error: {' '.join(cmd)}: {r.stderr.strip()}")
+    m = re.search(r"(\d+) frames, .* 2D ([0-9.]+) s \(([0-9.]+) frames/s\), 3D ([0-9.]+) s, total ([0-9.]+) s", r.stderr)
+    frames, t2d, _, t3d, total = int(m.group(1)), float(m.group(2)), float(m.group(3)), float(m.group(4)), float(m.group(5))
+    os.remove(out)
+    return frames, t2d, t3d, total, wall
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--video", default=os.path.join(ROOT, "Samples", "cmu131_walk.mp4"))
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--weights", default=None)
+    ap.add_argument("--mediapipe-python", default="/tmp/mpvenv/bin/python")
+    ap.add_argument("--install-mediapipe", action="store_true")
+    args = ap.parse_args()
+
+    if args.install_mediapipe and not os.path.exists(args.mediapipe_python):
+        subprocess.run([sys.executable, "-m", "venv", "/tmp/mpvenv"], check=True)
+        subprocess.run(["/tmp/mpvenv/bin/pip", "install", "-q", "mediapipe==0.10.14"], check=True)
+        args.mediapipe_python = "/tmp/mpvenv/bin/python"
+
+    print(f"video {os.path.relpath(args.video, ROOT)}; machine busy before: {busy():.0%}")
+    reference = None
+    if os.path.exists(args.mediapipe_python):
+        r = subprocess.run([args.mediapipe_python, "-c", MEDIAPIPE_TIMER, args.video], capture_output=True, text=True,
+                           env=dict(os.environ, OMP_NUM_THREADS="1"))
+        m = re.search(r"MP (\d+) (\d+) ([0-9.]+)", r.stdout)
+        if m:
+            n, found, dt = int(m.group(1)), int(m.group(2)), float(m.group(3))
+            reference = n / dt
+            print(f"reference  mediapipe 0.10.14 mp.solutions.pose: {reference:.1f} frames/s "
+                  f"(BlazePose only, frames pre-decoded; person found on {found}/{n})")
+        else:
+            print(f"reference failed: {r.stderr.strip().splitlines()[-1:]}")
+    else:
+        print("reference skipped: no mediapipe Python (use --install-mediapipe)")
+
+    print(f"{'threads':>7} {'frames':>6} {'2D f/s':>8} {'3D f/s':>8} {'total f/s':>9} {'2D vs mediapipe':>16}")
+    for t in [int(x) for x in args.threads.split(",")]:
+        frames, t2d, t3d, total, wall = run_mhformer(args.video, t, args.weights)
+        ratio = f"{(frames / t2d) / reference:.2f}x" if reference else "-"
+        print(f"{t:>7} {frames:>6} {frames / t2d:>8.1f} {frames / max(t3d, 1e-9):>8.1f} {frames / total:>9.1f} {ratio:>16}"
+              f"   (process wall {wall:.1f} s incl. loading)")
+    print(f"machine busy after: {busy():.0%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+// Writing a 3D joint sequence in the formats people load elsewhere, chosen by the output file's
+// extension or explicitly:
+//   .csv  the tool's own table (Pose3DCSV)
+//   .json metadata (fps, units, axes, joint names, parents) and per frame the joints and scores
+//   .trc  OpenSim's marker format (Y up)
+//   .bvh  a 17-joint skeleton with rotations (Y up), for Blender, Maya, Unity (BVH.swift)
+
+import Foundation
+
+public enum MotionFormat: String, CaseIterable, Sendable {
+    case csv, json, trc, bvh
+
+    /// The format named by a file's extension, if any.
+    public init?(path: String) {
+        self.init(rawValue: (path as NSString).pathExtension.lowercased())
+    }
+}
+
+/// What the numbers of a sequence mean, written into the file's metadata.
+public struct MotionDescription: Sendable {
+    /// "camera" or "world" (see CoordinateFrame).
+    public var coordinates: String
+    /// The axes in words, e.g. "x right, y down, z away from the camera".
+    public var axes: String
+    public var rootRelative: Bool
+    public var fps: Double
+
+    public init(coordinates: String, axes: String, rootRelative: Bool, fps: Double) {
+        self.coordinates = coordinates; self.axes = axes; self.rootRelative = rootRelative; self.fps = fps
+    }
+}
+
+public enum MotionWriter {
+    public static func write(_ pose: Pose3DSequence, scores: [Float]?, description: MotionDescription,
+                             format: MotionFormat, to path: String) throws {
+        switch format {
+        case .csv: try Pose3DCSV.write(pose, to: path)
+        case .json: try AtomicFile.write(json(pose, scores: scores, description: description), to: path)
+        case .trc: try AtomicFile.write(trc(pose, description: description, fileName: (path as NSString).lastPathComponent), to: path)
+        case .bvh:
+            let fit = BVH.fit(positions: pose.joints.map(Double.init), present: pose.present)
+            try AtomicFile.write(BVH.render(fit, fps: description.fps), to: path)
+        }
+    }
+
+    /// Frame rate from the time stamps (median step), else `fallback`.
+    public static func frameRate(times: [Double?], fallback: Double) -> Double {
+        let t = times.compactMap { $0 }
+        guard t.count == times.count, t.count > 1 else { return fallback }
+        let steps = zip(t.dropFirst(), t).map { $0 - $1 }.sorted()
+        let median = steps[steps.count / 2]
+        return median > 0 ? 1 / median : fallback
+    }
+
+    // MARK: JSON
+
+    public static func json(_ pose: Pose3DSequence, scores: [Float]?, description d: MotionDescription) -> String {
+        func num(_ v: Float) -> String { v.isFinite ? formatFloat(v) : "null" }
+        var out = "{\n"
+        out += "  \"format\": \"mhformer-motion\",\n  \"version\": 1,\n"
+        out += "  \"units\": \"m\",\n"
+        out += "  \"coordinates\": {\"frame\": \"\(d.coordinates)\", \"axes\": \"\(d.axes)\", \"root_relative\": \(d.rootRelative)},\n"
+        out += "  \"fps\": \(d.fps),\n"
+        out += "  \"joint_names\": [" + Skeleton.jointNames.map { "\"\($0)\"" }.joined(separator: ", ") + "],\n"
+        out += "  \"parents\": [" + Skeleton.parents.map(String.init).joined(separator: ", ") + "],\n"
+        out += "  \"frames\": [\n"
+        for i in 0..<pose.frames.count {
+            var f = "    {\"frame\": \(pose.frames[i]), \"time_s\": \(pose.times[i].map(formatDouble) ?? "null"), "
+            if pose.present[i] {
+                let joints = (0..<17).map { j in
+                    "[" + (0..<3).map { num(pose.joints[i * 51 + 3 * j + $0]) }.joined(separator: ", ") + "]"
+                }
+                f += "\"joints\": [" + joints.joined(separator: ", ") + "], "
+                if let s = scores { f += "\"scores\": [" + (0..<17).map { num(s[i * 17 + $0]) }.joined(separator: ", ") + "]}" }
+                else { f += "\"scores\": null}" }
+            } else {
+                f += "\"joints\": null, \"scores\": null}"
+            }
+            out += f + (i + 1 < pose.frames.count ? ",\n" : "\n")
+        }
+        out += "  ]\n}\n"
+        return out
+    }
+
+    // MARK: TRC
+
+    /// OpenSim's .trc: tab-separated, five header lines, a blank line, then `Frame# Time X1 Y1 Z1 ...`.
+    /// Frames are numbered from 1; frames without a person have empty marker cells.
+    public static func trc(_ pose: Pose3DSequence, description d: MotionDescription, fileName: String) -> String {
+        let n = pose.frames.count
+        let rate = String(format: "%.6g", d.fps)
+        var lines = [
+            "PathFileType\t4\t(X/Y/Z)\t\(fileName)",
+            "DataRate\tCameraRate\tNumFrames\tNumMarkers\tUnits\tOrigDataRate\tOrigDataStartFrame\tOrigNumFrames",
+            "\(rate)\t\(rate)\t\(n)\t17\tm\t\(rate)\t1\t\(n)",
+            "Frame#\tTime\t" + Skeleton.jointNames.map { "\($0)\t\t" }.joined().dropLast(2),
+            "\t\t" + (1...17).map { "X\($0)\tY\($0)\tZ\($0)" }.joined(separator: "\t"),
+            "",
+        ]
+        let t0 = pose.times.first.flatMap { $0 } ?? 0
+        for i in 0..<n {
+            let time = pose.times[i].map { $0 - t0 } ?? Double(i) / d.fps
+            var cells = ["\(i + 1)", String(format: "%.6f", time)]
+            for c in 0..<51 { cells.append(pose.present[i] ? formatFloat(pose.joints[i * 51 + c]) : "") }
+            lines.append(cells.joined(separator: "\t"))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

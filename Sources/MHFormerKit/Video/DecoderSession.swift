@@ -1,0 +1,298 @@
+// One decoding pass over a video file: owns every FFmpeg object of the pass and frees them in deinit.
+
+import CFFmpeg
+import Foundation
+
+/// Opens a file, picks its video stream and decodes it once. Not shared between threads.
+final class DecoderSession {
+    let info: VideoInfo
+    private var format: UnsafeMutablePointer<AVFormatContext>?
+    private var decoder: UnsafeMutablePointer<AVCodecContext>?
+    private var packet: UnsafeMutablePointer<AVPacket>?
+    private var frame: UnsafeMutablePointer<AVFrame>?
+    private let converter = RGBConverter()
+    private let streamIndex: Int32
+
+    // Decoding state of the pass.
+    private var summary = DecodeSummary()
+    private var lastTime: Double?         // of the most recent frame, in seconds
+    private var lastDuration: Double?     // of the most recent frame, if the stream says
+    private var lastFrameEnd: Double?
+
+    private static let eagain = cff_averror_eagain(), eof = cff_averror_eof()
+
+    init(path: String, threads: Int) throws {
+        try DecoderSession.checkReadableFile(path)
+        var format: UnsafeMutablePointer<AVFormatContext>? = nil
+        // "file:" makes FFmpeg read a local file even when the name contains a colon ("take:2.mp4"
+        // would otherwise be a URL of protocol "take"), and never a network URL.
+        let opened = avformat_open_input(&format, "file:" + path, nil, nil)
+        guard opened >= 0, let fmt = format else {
+            throw MHFormerError("\(path): not a video file FFmpeg can read, or a damaged one (\(ffmpegErrorText(opened)))")
+        }
+        self.format = fmt       // from here on deinit closes it, also when init throws below
+        let found = avformat_find_stream_info(fmt, nil)
+        guard found >= 0 else {
+            self.streamIndex = -1; self.info = DecoderSession.placeholderInfo(path)
+            throw MHFormerError("\(path): cannot read the stream parameters (\(ffmpegErrorText(found)))")
+        }
+        var codec: UnsafePointer<AVCodec>? = nil
+        let index = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, &codec, 0)
+        self.streamIndex = index
+        guard index >= 0, let codec else {
+            self.info = DecoderSession.placeholderInfo(path)
+            throw DecoderSession.noVideoError(path, fmt, code: index)
+        }
+        let stream = fmt.pointee.streams[Int(index)]!
+        // An audio file's cover art is a one-picture "video" stream: not something to track.
+        guard stream.pointee.disposition & AV_DISPOSITION_ATTACHED_PIC == 0 else {
+            self.info = DecoderSession.placeholderInfo(path)
+            throw DecoderSession.noVideoError(path, fmt, code: index)
+        }
+        info = DecoderSession.describe(path: path, format: fmt, stream: stream, index: Int(index))
+        DecoderSession.discardOtherStreams(fmt, keeping: index)
+        try openDecoder(codec, stream: stream, threads: threads)
+        packet = av_packet_alloc()
+        frame = av_frame_alloc()
+        guard packet != nil, frame != nil else { throw MHFormerError("\(path): out of memory") }
+    }
+
+    deinit {
+        av_frame_free(&frame)
+        av_packet_free(&packet)
+        avcodec_free_context(&decoder)
+        avformat_close_input(&format)
+    }
+
+    // MARK: - Opening
+
+    /// The errors FFmpeg would report vaguely (or not at all) for a missing, unreadable or empty path.
+    private static func checkReadableFile(_ path: String) throws {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw MHFormerError("\(path): no such video file")
+        }
+        guard !isDirectory.boolValue else { throw MHFormerError("\(path): is a directory, not a video file") }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw MHFormerError("\(path): cannot read the video file (permission denied)")
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        if size == 0 { throw MHFormerError("\(path): empty file (0 bytes), not a video") }
+    }
+
+    /// Names what the file holds instead, e.g. "no video stream (the file has: audio aac)".
+    private static func noVideoError(_ path: String, _ fmt: UnsafeMutablePointer<AVFormatContext>,
+                                     code: Int32) -> MHFormerError {
+        let streams = (0..<Int(fmt.pointee.nb_streams)).map { i -> String in
+            let par = fmt.pointee.streams[i]!.pointee.codecpar!.pointee
+            let type = av_get_media_type_string(par.codec_type).map { String(cString: $0) } ?? "unknown"
+            return "\(type) \(String(cString: avcodec_get_name(par.codec_id)))"
+        }
+        let has = streams.isEmpty ? "no streams" : "the file has: " + streams.joined(separator: ", ")
+        if code >= 0 {
+            return MHFormerError("\(path): no video stream, only a cover picture (\(has))")
+        }
+        if code == cff_averror_decoder_not_found() {
+            return MHFormerError("\(path): no decoder in this FFmpeg for the video stream (\(has))")
+        }
+        return MHFormerError("\(path): no video stream (\(has))")
+    }
+
+    /// Demuxing skips packets of streams marked discard: audio and subtitles are not even read.
+    private static func discardOtherStreams(_ fmt: UnsafeMutablePointer<AVFormatContext>, keeping index: Int32) {
+        for i in 0..<Int(fmt.pointee.nb_streams) where i != Int(index) {
+            fmt.pointee.streams[i]!.pointee.discard = AVDISCARD_ALL
+        }
+    }
+
+    private func openDecoder(_ codec: UnsafePointer<AVCodec>, stream: UnsafeMutablePointer<AVStream>, threads: Int) throws {
+        decoder = avcodec_alloc_context3(codec)
+        guard let dec = decoder else { throw MHFormerError("\(info.path): out of memory") }
+        var status = avcodec_parameters_to_context(dec, stream.pointee.codecpar)
+        if status >= 0 {
+            dec.pointee.thread_count = Int32(max(0, threads))
+            // Without it the decoder cannot compute best_effort_timestamp in stream units.
+            dec.pointee.pkt_timebase = stream.pointee.time_base
+            status = avcodec_open2(dec, codec, nil)
+        }
+        guard status >= 0 else {
+            throw MHFormerError("\(info.path): cannot open the \(info.codecName) decoder (\(ffmpegErrorText(status)))")
+        }
+    }
+
+    /// Reads the stream's metadata into plain Swift values.
+    private static func describe(path: String, format fmt: UnsafeMutablePointer<AVFormatContext>,
+                                 stream: UnsafeMutablePointer<AVStream>, index: Int) -> VideoInfo {
+        let st = stream.pointee, par = st.codecpar.pointee
+        let tb = TimeBase(Int(st.time_base.num), Int(st.time_base.den))
+        let rotation = clockwiseRotation(displayMatrixDegrees: cff_stream_rotation(stream))
+        let swapped = rotation == 90 || rotation == 270
+        let noPTS = cff_nopts_value()
+        var duration: Double? = nil
+        if st.duration != noPTS, st.duration > 0 {
+            duration = Double(st.duration) * tb.seconds
+        } else if fmt.pointee.duration != noPTS, fmt.pointee.duration > 0 {
+            duration = Double(fmt.pointee.duration) / Double(AV_TIME_BASE)
+        }
+        return VideoInfo(
+            path: path, streamIndex: index,
+            codecName: String(cString: avcodec_get_name(par.codec_id)),
+            width: Int(swapped ? par.height : par.width), height: Int(swapped ? par.width : par.height),
+            storedWidth: Int(par.width), storedHeight: Int(par.height),
+            rotation: rotation, pixelAspectRatio: pixelAspectRatio(fmt, stream, swapped: swapped), timeBase: tb,
+            containerFrameCount: st.nb_frames > 0 ? Int(st.nb_frames) : nil,
+            frameRate: rate(st.avg_frame_rate) ?? rate(st.r_frame_rate),
+            duration: duration,
+            startTime: st.start_time != noPTS ? Double(st.start_time) * tb.seconds : nil)
+    }
+
+    /// The stream's (or codec's) sample aspect ratio, inverted when the picture is turned sideways.
+    private static func pixelAspectRatio(_ fmt: UnsafeMutablePointer<AVFormatContext>,
+                                         _ stream: UnsafeMutablePointer<AVStream>, swapped: Bool) -> Double {
+        guard let sar = rate(av_guess_sample_aspect_ratio(fmt, stream, nil)) else { return 1 }   // 0/1: unknown
+        return swapped ? 1 / sar : sar
+    }
+
+    private static func rate(_ r: AVRational) -> Double? {
+        r.num > 0 && r.den > 0 ? Double(r.num) / Double(r.den) : nil
+    }
+
+    /// Only used to fill `info` when init throws before the stream is known.
+    private static func placeholderInfo(_ path: String) -> VideoInfo {
+        VideoInfo(path: path, streamIndex: -1, codecName: "", width: 0, height: 0, storedWidth: 0,
+                  storedHeight: 0, rotation: 0, pixelAspectRatio: 1, timeBase: TimeBase(0, 1), containerFrameCount: nil,
+                  frameRate: nil, duration: nil, startTime: nil)
+    }
+
+    // MARK: - Decoding
+
+    /// Reads every packet of the stream, decodes it and hands each frame to `body`.
+    func decodeAll(_ body: (VideoFrame) throws -> Bool) throws -> DecodeSummary {
+        guard let fmt = format, let pkt = packet else { return summary }
+        var keepGoing = true
+        while keepGoing {
+            let status = av_read_frame(fmt, pkt)
+            if status < 0 {
+                // A truncated or damaged file ends here too: decode what was read, report why it stopped.
+                if status != DecoderSession.eof { summary.readError = ffmpegErrorText(status) }
+                break
+            }
+            defer { av_packet_unref(pkt) }
+            guard pkt.pointee.stream_index == streamIndex else { continue }
+            summary.packetsRead += 1
+            if pkt.pointee.flags & AV_PKT_FLAG_CORRUPT != 0 { summary.corruptPackets += 1 }
+            keepGoing = try send(pkt, body)
+        }
+        if keepGoing {
+            // A nil packet tells the decoder to return the frames it still holds (B-frames, threads).
+            _ = avcodec_send_packet(decoder, nil)
+            _ = try receiveFrames(flushing: true, body)
+            summary.missingSeconds = missingTail()
+        } else {
+            summary.stoppedEarly = true
+        }
+        return summary
+    }
+
+    /// Some demuxers (Matroska, MP4 with its index first) end a cut-off file without any error:
+    /// compare where the frames ended with the duration the container announced.
+    private func missingTail() -> Double? {
+        guard let lastFrameEnd, let duration = info.duration else { return nil }
+        let expectedEnd = (info.startTime ?? 0) + duration
+        let tolerance = max(0.5, 3 / (info.frameRate ?? 25))
+        let missing = expectedEnd - lastFrameEnd
+        return missing > tolerance ? missing : nil
+    }
+
+    /// Feeds one packet to the decoder and delivers the frames it returns. False: the caller stopped.
+    private func send(_ pkt: UnsafeMutablePointer<AVPacket>, _ body: (VideoFrame) throws -> Bool) throws -> Bool {
+        var status = avcodec_send_packet(decoder, pkt)
+        // EAGAIN: the decoder's output is full; take its frames, then the same packet is accepted.
+        // Bounded so that a misbehaving decoder cannot spin forever.
+        var retries = 0
+        while status == DecoderSession.eagain && retries < 8 {
+            guard try receiveFrames(flushing: false, body) else { return false }
+            status = avcodec_send_packet(decoder, pkt)
+            retries += 1
+        }
+        if status < 0 { noteDecodeError(status, isPacket: true) }
+        return try receiveFrames(flushing: false, body)
+    }
+
+    /// Takes all frames the decoder has ready. False: the caller stopped.
+    private func receiveFrames(flushing: Bool, _ body: (VideoFrame) throws -> Bool) throws -> Bool {
+        guard let dec = decoder, let frame else { return false }
+        var consecutiveErrors = 0
+        while true {
+            let status = avcodec_receive_frame(dec, frame)
+            if status == DecoderSession.eagain || status == DecoderSession.eof { return true }
+            if status < 0 {
+                noteDecodeError(status, isPacket: false)
+                consecutiveErrors += 1
+                // While streaming, the next packet may decode again; while flushing, each call
+                // returns the next held frame, but give up if the decoder keeps failing.
+                if !flushing || consecutiveErrors > 64 { return true }
+                continue
+            }
+            consecutiveErrors = 0
+            defer { av_frame_unref(frame) }
+            guard try deliver(frame, body) else { return false }
+        }
+    }
+
+    /// Converts one decoded frame and calls `body`. False: the caller stopped.
+    private func deliver(_ frame: UnsafeMutablePointer<AVFrame>, _ body: (VideoFrame) throws -> Bool) throws -> Bool {
+        guard let size = converter.convert(frame, rotation: info.rotation) else {
+            summary.frameErrors += 1
+            if summary.firstDecodeError == nil {
+                let name = av_get_pix_fmt_name(AVPixelFormat(rawValue: frame.pointee.format)).map { String(cString: $0) }
+                summary.firstDecodeError = "cannot convert pixel format \(name ?? "none") to RGB"
+            }
+            return true
+        }
+        if frame.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 || frame.pointee.decode_error_flags != 0 {
+            summary.damagedFrames += 1
+        }
+        let (pts, time, estimated) = timestamp(of: frame)
+        lastFrameEnd = time + (lastDuration ?? info.frameRate.map { 1 / $0 } ?? 0)
+        let videoFrame = VideoFrame(index: summary.framesDecoded, time: time, pts: pts, timeIsEstimated: estimated,
+                                    width: size.width, height: size.height, pixels: converter.output)
+        summary.framesDecoded += 1
+        return try body(videoFrame)
+    }
+
+    /// best_effort_timestamp × time base (correct for variable frame rates). When a frame has no
+    /// timestamp: the previous frame's time plus its duration (or one frame at the nominal rate).
+    /// Returns (raw timestamp, seconds, estimated?) and records this frame's time and duration.
+    private func timestamp(of frame: UnsafeMutablePointer<AVFrame>) -> (Int64?, Double, Bool) {
+        let ticks = frame.pointee.best_effort_timestamp
+        let tick = info.timeBase.seconds
+        let hasTimestamp = ticks != cff_nopts_value() && tick > 0
+        let time: Double
+        if hasTimestamp {
+            time = Double(ticks) * tick
+        } else {
+            summary.estimatedTimestamps += 1
+            let step = lastDuration ?? info.frameRate.map { 1 / $0 } ?? 1.0 / 25
+            time = lastTime.map { $0 + step } ?? (info.startTime ?? 0)
+        }
+        let duration = cff_frame_duration(frame)
+        lastDuration = duration > 0 && tick > 0 ? Double(duration) * tick : nil
+        lastTime = time
+        return (hasTimestamp ? ticks : nil, time, !hasTimestamp)
+    }
+
+    private func noteDecodeError(_ status: Int32, isPacket: Bool) {
+        if isPacket { summary.packetErrors += 1 } else { summary.frameErrors += 1 }
+        if summary.firstDecodeError == nil { summary.firstDecodeError = ffmpegErrorText(status) }
+    }
+}
+
+/// Clockwise degrees (0, 90, 180, 270) that turn a stored picture upright, from the display matrix
+/// angle (av_display_rotation_get: counter-clockwise degrees the matrix turns the picture by, NaN
+/// when there is no usable matrix). Angles between right angles are rounded to the nearest one.
+func clockwiseRotation(displayMatrixDegrees angle: Double) -> Int {
+    guard angle.isFinite else { return 0 }
+    let quarterTurns = Int((-angle / 90).rounded())
+    return ((quarterTurns % 4) + 4) % 4 * 90
+}

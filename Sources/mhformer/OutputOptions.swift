@@ -1,0 +1,130 @@
+// Options shared by `run` and `lift`: the model, where the 3D joints go and in which form.
+
+import ArgumentParser
+import Foundation
+import MHFormerKit
+
+struct LiftingOptions: ParsableArguments {
+    @Option(name: .long, help: "MHFormer weights (.safetensors). Default: the project's Models/mhformer-cmu-T*.safetensors.")
+    var weights: String?
+
+    @Option(name: .long, help: "camera: root-relative camera frame (x right, y down, z forward); world: the official demo's upright frame, lowest joint at z = 0.")
+    var coords: String = "camera"
+
+    @Flag(name: .long, help: "Turn off flip test-time augmentation (faster, less accurate).")
+    var noFlip = false
+
+    @Option(name: .long, help: "OpenBLAS threads (default: all cores).")
+    var threads: Int?
+
+    @Option(name: .long, help: "Output format (csv, json, trc, bvh); default: from the output file's extension.")
+    var format: String?
+
+    @Option(name: .long, help: "Frame rate for inputs without time stamps (JSON/TRC/BVH metadata, smoothing).")
+    var fps: Double = 30
+
+    @Flag(name: .long, help: "Refit the joints to a rigid skeleton (constant bone lengths), exactly what a BVH export encodes.")
+    var rigidSkeleton = false
+
+    @Option(name: .long, help: "Also write a video to check the result by eye: the frames with the 2D skeleton beside the 3D skeleton (.mp4).")
+    var overlay: String?
+
+    @Option(name: .long, help: "Also write a PNG with a few frames' 3D poses in a grid.")
+    var plot: String?
+
+    @Flag(name: .long, help: "Smooth the 3D joints with a One Euro filter (off by default).")
+    var smooth = false
+
+    @Option(name: .long, help: "One Euro filter: cut-off frequency at rest, Hz (lower = smoother).")
+    var smoothMinCutoff: Double = 1.0
+
+    @Option(name: .long, help: "One Euro filter: speed coefficient (higher = less lag in fast motion).")
+    var smoothBeta: Double = 0.5
+
+    /// Checks the options that do not need any file; returns the coordinate frame and output format.
+    func validated(output: String) throws -> (CoordinateFrame, MotionFormat) {
+        guard let frame = CoordinateFrame(rawValue: coords) else {
+            throw MHFormerError("--coords: unknown value '\(coords)' (camera or world)")
+        }
+        let outputFormat: MotionFormat
+        if let format {
+            guard let f = MotionFormat(rawValue: format.lowercased()) else {
+                throw MHFormerError("--format: unknown format '\(format)' (csv, json, trc or bvh)")
+            }
+            outputFormat = f
+        } else {
+            guard let f = MotionFormat(path: output) else {
+                throw MHFormerError("\(output): unknown output extension (use .csv, .json, .trc or .bvh, or --format)")
+            }
+            outputFormat = f
+        }
+        guard fps > 0, fps.isFinite else { throw MHFormerError("--fps must be positive") }
+        if let threads { setBLASThreads(threads) }
+        return (frame, outputFormat)
+    }
+
+    func loadModel() throws -> (MHFormerModel, String) {
+        guard let path = weights ?? DefaultWeights.find() else {
+            throw MHFormerError("no weights given and no Models/mhformer-cmu-T*.safetensors found (use --weights FILE)")
+        }
+        return (try MHFormerModel(path: path), path)
+    }
+
+    /// Lifts, post-processes and writes the 3D joints of `kp` (and the overlay video and plot when
+    /// asked; `video` is the source for the overlay). Returns the lifting time in seconds.
+    func liftAndWrite(_ kp: Keypoints2D, model: MHFormerModel, frame: CoordinateFrame, format: MotionFormat,
+                      output: String, video: String? = nil) throws -> Double {
+        let start = Date()
+        var pose = Lifter(model: model).lift(kp, coordinates: .camera, flip: !noFlip)
+        let seconds = Date().timeIntervalSince(start)
+        let rate = MotionWriter.frameRate(times: kp.times, fallback: fps)
+        if smooth {
+            pose = smoothed(pose, fps: rate, parameters: OneEuroParameters(minCutoff: smoothMinCutoff, beta: smoothBeta))
+        }
+        if rigidSkeleton {
+            pose.joints = BVH.fit(positions: pose.joints.map(Double.init), present: pose.present).positions.map(Float.init)
+        }
+        var written = pose
+        if frame == .world { written.joints = Lifter.cameraToWorld(pose.joints) }
+        try writeMotion(written, scores: kp.scores, coordinates: frame, fps: rate, format: format, to: output)
+        if let plot {
+            let grid = SkeletonDrawing.plotGrid(pose)
+            try PNGWriter.write(rgb: grid.pixels, width: grid.width, height: grid.height, to: plot)
+        }
+        if let overlay {
+            try OverlayVideo.render(video: video, keypoints: kp, cameraPose: pose, fps: rate, to: overlay)
+        }
+        return seconds
+    }
+}
+
+/// One Euro smoothing of each contiguous run of frames with a person.
+func smoothed(_ pose: Pose3DSequence, fps: Double, parameters: OneEuroParameters) -> Pose3DSequence {
+    var out = pose
+    let times = pose.times.enumerated().map { $0.element ?? Double(pose.frames[$0.offset]) / fps }
+    let kp = Keypoints2D(frames: pose.frames, times: pose.times, width: 1, height: 1, points: [], present: pose.present)
+    for seg in kp.segments {
+        let x = Array(pose.joints[(seg.lowerBound * 51)..<(seg.upperBound * 51)])
+        let y = OneEuroFilter.filter(x, channels: 51, times: Array(times[seg]), parameters: parameters)
+        out.joints.replaceSubrange((seg.lowerBound * 51)..<(seg.upperBound * 51), with: y)
+    }
+    return out
+}
+
+/// Writes in the chosen format; TRC and BVH are converted to Y-up axes.
+func writeMotion(_ pose: Pose3DSequence, scores: [Float]?, coordinates: CoordinateFrame, fps: Double,
+                 format: MotionFormat, to path: String) throws {
+    var pose = pose
+    var axes = coordinates == .camera ? "x right, y down, z away from the camera" : "x, y horizontal, z up (the official demo's frame)"
+    if format == .trc || format == .bvh {
+        for k in stride(from: 0, to: pose.joints.count, by: 3) {
+            let (y, z) = (pose.joints[k + 1], pose.joints[k + 2])
+            // camera (y down, z forward) → (x, -y, -z); demo world (z up) → (x, z, -y): both Y up, right-handed
+            if coordinates == .camera { pose.joints[k + 1] = -y; pose.joints[k + 2] = -z }
+            else { pose.joints[k + 1] = z; pose.joints[k + 2] = -y }
+        }
+        axes = "Y up"
+    }
+    let description = MotionDescription(coordinates: coordinates.rawValue, axes: axes, rootRelative: true, fps: fps)
+    try MotionWriter.write(pose, scores: scores, description: description, format: format, to: path)
+}

@@ -1,0 +1,108 @@
+// `mhformer run VIDEO`: the whole job. Frames (FFmpeg) → 2D keypoints (BlazePose) → 3D (MHFormer).
+
+import ArgumentParser
+import Foundation
+import MHFormerKit
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "3D joints of the person in a video: BlazePose 2D keypoints lifted by MHFormer.",
+        discussion: """
+        Writes one row per decoded frame (time_s from the video's time stamps). Frames without a person:
+        gaps up to --max-gap seconds are interpolated, longer ones stay empty and the lifter runs on each
+        contiguous part.
+        """)
+
+    @Argument(help: "Video file (any container and codec FFmpeg decodes).")
+    var video: String
+
+    @Option(name: [.short, .long], help: "3D output file (.csv, .json, .trc, .bvh). Default: <video name>_3d.csv in the current folder.")
+    var output: String?
+
+    @Option(name: .customLong("keypoints-2d"), help: "Also write the 2D keypoints (the CSV `lift` reads).")
+    var keypoints2D: String?
+
+    @Option(name: .long, help: "Folder with BlazePose's pose_detection.tflite and pose_landmark_full.tflite (default: Models/blazepose; bash Scripts/fetch-blazepose.sh gets them).")
+    var pose2dModels: String?
+
+    @Option(name: .long, help: "Longest gap without a person (seconds) that is interpolated.")
+    var maxGap: Double = 0.5
+
+    @OptionGroup var lifting: LiftingOptions
+
+    func run() throws {
+        do {
+            let out = output ?? (((video as NSString).lastPathComponent as NSString).deletingPathExtension + "_3d.csv")
+            let (frame, format) = try lifting.validated(output: out)
+            guard maxGap >= 0 else { throw MHFormerError("--max-gap must be >= 0") }
+            guard FileManager.default.fileExists(atPath: video) else { throw MHFormerError("\(video): no such file") }
+            let (model, _) = try lifting.loadModel()
+            let pose = try BlazePose(modelDirectory: try blazePoseDirectory())
+            let start = Date()
+            let progress = ProgressBar()
+            let result = try VideoKeypointExtractor.extract(videoPath: video, pose: pose, maxGapSeconds: maxGap) { done, info in
+                progress.update(done: done, expected: expectedFrames(info), since: start)
+            }
+            progress.finish()
+            let seconds2D = Date().timeIntervalSince(start)
+            if let keypoints2D { try Keypoints2DCSV.write(result.keypoints, to: keypoints2D) }
+            let liftSeconds = try lifting.liftAndWrite(result.keypoints, model: model, frame: frame, format: format, output: out, video: video)
+            let n = result.keypoints.count
+            let total = Date().timeIntervalSince(start)
+            var summary = String(format: "%d frames, %d with a person (%d interpolated), 2D %.1f s (%.1f frames/s), 3D %.1f s, total %.1f s -> %@",
+                                 n, result.detectedFrames, result.interpolatedFrames, seconds2D, Double(n) / max(seconds2D, 1e-9),
+                                 liftSeconds, total, out)
+            if result.decode.packetErrors + result.decode.frameErrors + result.decode.corruptPackets > 0 {
+                summary += " (decoding: \(result.decode))"
+            }
+            printError(summary)
+        } catch let error as MHFormerError {
+            throw fail(error)
+        }
+    }
+
+    private func blazePoseDirectory() throws -> String {
+        let fm = FileManager.default
+        var candidates: [String] = []
+        if let pose2dModels { candidates = [pose2dModels] } else {
+            var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            for _ in 0..<6 { candidates.append(dir.appendingPathComponent("Models/blazepose").path); dir = dir.deletingLastPathComponent() }
+            candidates.append(fm.currentDirectoryPath + "/Models/blazepose")
+        }
+        for c in candidates where fm.fileExists(atPath: c + "/pose_detection.tflite") && fm.fileExists(atPath: c + "/pose_landmark_full.tflite") {
+            return c
+        }
+        throw MHFormerError("\(candidates.first ?? "Models/blazepose"): BlazePose models not found (run bash Scripts/fetch-blazepose.sh)")
+    }
+}
+
+private func expectedFrames(_ info: VideoInfo) -> Int? {
+    if let n = info.containerFrameCount, n > 0 { return n }
+    if let d = info.duration, let f = info.frameRate { return Int((d * f).rounded()) }
+    return nil
+}
+
+/// A one-line progress bar on stderr (only when stderr is a terminal): frames, frames/s, time left.
+final class ProgressBar {
+    private let enabled = isatty(2) != 0
+    private var lastDraw = Date.distantPast
+
+    func update(done: Int, expected: Int?, since start: Date) {
+        guard enabled, Date().timeIntervalSince(lastDraw) > 0.2 else { return }
+        lastDraw = Date()
+        let elapsed = Date().timeIntervalSince(start)
+        let rate = Double(done) / max(elapsed, 1e-9)
+        var line = String(format: "%d frames  %.1f frames/s", done, rate)
+        if let expected, expected > 0 {
+            let fraction = min(1, Double(done) / Double(expected))
+            let width = 30
+            let filled = Int(fraction * Double(width))
+            let left = max(0, Double(expected - done) / max(rate, 1e-9))
+            line = "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
+                + String(format: "%d/%d  %.1f frames/s  %d:%02d left", done, expected, rate, Int(left) / 60, Int(left) % 60)
+        }
+        FileHandle.standardError.write(Data(("\r" + line + "   ").utf8))
+    }
+
+    func finish() { if enabled { FileHandle.standardError.write(Data("\n".utf8)) } }
+}

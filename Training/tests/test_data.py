@@ -1,0 +1,105 @@
+"""Checks of the numpy-only data pipeline (no PyTorch, no shared data needed).
+
+Run: python3 -m pytest -q Training/tests/test_data.py
+"""
+import json
+import struct
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import data  # noqa: E402
+import safetensors_np  # noqa: E402
+
+
+def toy_pose(frames=5):
+    """A standing skeleton (metres, Y up) walking along +Z, facing +Z."""
+    base = np.array([[0, 1.0, 0], [-0.1, 1.0, 0], [-0.1, 0.55, 0], [-0.1, 0.1, 0], [0.1, 1.0, 0], [0.1, 0.55, 0],
+                     [0.1, 0.1, 0], [0, 1.25, 0], [0, 1.5, 0], [0, 1.6, 0], [0, 1.75, 0], [0.18, 1.45, 0],
+                     [0.2, 1.2, 0], [0.2, 0.95, 0], [-0.18, 1.45, 0], [-0.2, 1.2, 0], [-0.2, 0.95, 0]])
+    return np.stack([base + [0, 0, 0.02 * t] for t in range(frames)]).astype(np.float32)
+
+
+def test_camera_frame_convention():
+    """A camera on +Z looking back at the person: x right, y down, z forward, person upright."""
+    pos = toy_pose()
+    cam = data.Camera(data.look_rotation(np.array([0.0, 0.0, -1.0])), np.array([0.0, 1.0, 5.0]), 1000.0,
+                      640, 360, 1280, 720)
+    p = cam.to_camera(pos)
+    assert np.all(p[..., 2] > 4)  # in front of the camera
+    assert p[0, 10, 1] < p[0, 0, 1] < p[0, 3, 1]  # head above pelvis above ankle (y down)
+    # The person faces the camera, so their left side (x=+0.1 in the world) is on the image right.
+    assert p[0, 4, 0] > p[0, 1, 0]
+    uv = cam.project(p)
+    np.testing.assert_allclose(uv[0, 0], [640, 360], atol=1e-6)  # pelvis at the camera's height, centred
+
+
+def test_normalize_screen_divides_both_axes_by_width():
+    uv = np.array([[[1920 / 2, 1080 / 2]]], dtype=np.float32)
+    np.testing.assert_allclose(data.normalize_screen(uv, 1920, 1080), [[[0.0, 0.0]]], atol=1e-7)
+    uv = np.array([[[0.0, 0.0]]], dtype=np.float32)
+    np.testing.assert_allclose(data.normalize_screen(uv, 1920, 1080), [[[-1.0, -1080 / 1920]]], atol=1e-7)
+
+
+def test_mirror_swaps_sides_and_keeps_skeleton():
+    pos = toy_pose()
+    m = data.mirror(pos)
+    assert m[0, 4, 0] == -pos[0, 1, 0]  # new left hip = mirrored right hip
+    bones = lambda q: np.linalg.norm(q[:, 1:] - q[:, data.JOINT_PARENTS[1:]], axis=-1)  # noqa: E731
+    np.testing.assert_allclose(np.sort(bones(m)), np.sort(bones(pos)), atol=1e-6)
+
+
+def test_scale_bones_scales_lengths():
+    pos = toy_pose()
+    groups = {g: 1.0 for g in set(data.BONE_GROUP.values())}
+    groups["shin"] = 1.1
+    out = data.scale_bones(pos, groups, 0.9)
+    shin = lambda q: np.linalg.norm(q[:, 3] - q[:, 2], axis=-1)  # noqa: E731
+    thigh = lambda q: np.linalg.norm(q[:, 2] - q[:, 1], axis=-1)  # noqa: E731
+    np.testing.assert_allclose(shin(out), shin(pos) * 1.1 * 0.9, rtol=1e-5)
+    np.testing.assert_allclose(thigh(out), thigh(pos) * 0.9, rtol=1e-5)
+
+
+def test_window_edges_repeat_like_demo():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        times, lo, hi = data.window_times(rng, 30, 27, speed=2.0, video_fps=25.0)
+        assert np.all(np.diff(times) >= 0) and times.min() >= 0 and times.max() <= 29
+        assert np.all(times[:lo] == times[lo]) and np.all(times[hi + 1:] == times[hi])
+        x = rng.normal(size=(27, 17, 2))
+        y = data.repeat_padded(x, lo, hi)
+        assert np.all(y[:lo] == x[lo]) and np.all(y[hi + 1:] == x[hi]) and np.all(y[lo:hi + 1] == x[lo:hi + 1])
+
+
+def test_interpolated_dropout():
+    track = np.arange(10, dtype=np.float64)[:, None].repeat(2, axis=1) ** 2
+    data._interpolate_gap(track, 3, 6)
+    np.testing.assert_allclose(track[3:6, 0], [4 + (36 - 4) * k / 4 for k in (1, 2, 3)])
+
+
+def test_noise_scales_with_person_size():
+    rng = np.random.default_rng(1)
+    uv = np.stack([toy_pose(40)[..., :2] * 100 + 300])[0]
+    level = data.NoiseLevel(jitter=0.01, outlier_p=0.0, dropout_p=0.0)
+    small = np.abs(data.add_detector_noise(rng, uv, level) - uv).mean()
+    large = np.abs(data.add_detector_noise(rng, uv * 3, level) - uv * 3).mean()
+    assert 2 < large / small < 4
+
+
+def test_safetensors_reader(tmp_path):
+    tensors = {"b": np.arange(6, dtype=np.float32).reshape(2, 3), "a.num_batches_tracked": np.array(7, np.int64)}
+    header, blob = {}, b""
+    for name in sorted(tensors):
+        raw = tensors[name].tobytes()
+        header[name] = {"dtype": "F32" if tensors[name].dtype == np.float32 else "I64",
+                        "shape": list(tensors[name].shape), "data_offsets": [len(blob), len(blob) + len(raw)]}
+        blob += raw
+    h = json.dumps(header).encode()
+    path = tmp_path / "t.safetensors"
+    path.write_bytes(struct.pack("<Q", len(h)) + h + blob)
+    back = safetensors_np.load(path)
+    assert set(back) == set(tensors)
+    for k, v in tensors.items():
+        assert back[k].dtype == v.dtype and np.array_equal(back[k], v)
