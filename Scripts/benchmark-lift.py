@@ -24,6 +24,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "Training"))
 sys.path.insert(0, os.path.join(ROOT, "Scripts"))
+from benchutil import cpu_busy_fraction  # noqa: E402
 
 CONFIGS = {  # name: (frames, channel, d_hid, layers)
     "official27": (27, 512, 1024, 3),
@@ -31,17 +32,6 @@ CONFIGS = {  # name: (frames, channel, d_hid, layers)
     "official243": (243, 512, 1024, 3),
     "official351": (351, 512, 1024, 3),
 }
-
-
-def cpu_busy_fraction(seconds=1.0):
-    """Share of all CPU time that was busy over a short interval (from /proc/stat)."""
-    def snap():
-        v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-        return sum(v), v[3] + v[4]
-    t0, i0 = snap()
-    time.sleep(seconds)
-    t1, i1 = snap()
-    return 1 - (i1 - i0) / max(t1 - t0, 1)
 
 
 def random_model(frames, channel, d_hid, layers, seed=0):

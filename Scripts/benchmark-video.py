@@ -20,6 +20,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "Scripts"))
+from benchutil import cpu_busy_fraction as busy  # noqa: E402
 
 MEDIAPIPE_TIMER = r"""
 import sys, time, cv2, mediapipe as mp
@@ -37,16 +39,6 @@ with mp.solutions.pose.Pose(static_image_mode=False, model_complexity=1) as pose
     dt = time.perf_counter() - t0
 print(f"MP {len(frames)} {found} {dt}")
 """
-
-
-def busy(seconds=1.0):
-    def snap():
-        v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-        return sum(v), v[3] + v[4]
-    t0, i0 = snap()
-    time.sleep(seconds)
-    t1, i1 = snap()
-    return 1 - (i1 - i0) / max(t1 - t0, 1)
 
 
 def run_mhformer(video, threads, weights):

@@ -5,9 +5,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash Scripts/setup.sh
 export OPENBLAS_NUM_THREADS=1      # tests run in parallel: one BLAS thread each
+
+# The training code's tests (PyTorch model parity with the official fixtures, data pipeline).
+python3 -c "import torch" 2>/dev/null || pip install -q -r Training/requirements.txt
+set +e
+OMP_NUM_THREADS=1 python3 -m pytest -q -p no:cacheprovider Training/tests 2>&1 | tail -n 5
+py_status=${PIPESTATUS[0]}
+set -e
+
 swift build
 # Swift Testing's summary ("Test run with N tests ... passed/failed") is the last line printed.
 set +e
 swift test 2>&1 | grep --line-buffered -vE "^(◇|↳|✔ Test \"|✔ Test [a-zA-Z]+\(|✔ Suite)"
 status=${PIPESTATUS[0]}
+[ "$py_status" -ne 0 ] && { echo "Training tests failed (pytest exit $py_status)"; [ "$status" -eq 0 ] && status=$py_status; }
 exit "$status"

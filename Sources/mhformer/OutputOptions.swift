@@ -8,8 +8,17 @@ struct LiftingOptions: ParsableArguments {
     @Option(name: .long, help: "MHFormer weights (.safetensors). Default: the project's Models/mhformer-cmu-T*.safetensors.")
     var weights: String?
 
-    @Option(name: .long, help: "camera: root-relative camera frame (x right, y down, z forward); world: the official demo's upright frame, lowest joint at z = 0.")
+    @Option(name: .long, help: "camera: root-relative camera frame (x right, y down, z forward); world: the scene, with the root's trajectory, Y up, the ground at 0; demo: the official MHFormer demo's upright frame (root-relative, z up).")
     var coords: String = "camera"
+
+    @Flag(name: .long, help: "World frame with Z up (X right, Y away from the camera) instead of Y up.")
+    var zUp = false
+
+    @Option(name: .long, help: "Camera focal length in pixels, for the world frame's root trajectory.")
+    var focalPx: Double?
+
+    @Option(name: .long, help: "Camera field of view across the image's longer side, degrees (used when --focal-px is not given).")
+    var fovDeg: Double = 60
 
     @Flag(name: .long, help: "Turn off flip test-time augmentation (faster, less accurate).")
     var noFlip = false
@@ -44,7 +53,7 @@ struct LiftingOptions: ParsableArguments {
     /// Checks the options that do not need any file; returns the coordinate frame and output format.
     func validated(output: String) throws -> (CoordinateFrame, MotionFormat) {
         guard let frame = CoordinateFrame(rawValue: coords) else {
-            throw MHFormerError("--coords: unknown value '\(coords)' (camera or world)")
+            throw MHFormerError("--coords: unknown value '\(coords)' (camera, world or demo)")
         }
         let outputFormat: MotionFormat
         if let format {
@@ -59,6 +68,8 @@ struct LiftingOptions: ParsableArguments {
             outputFormat = f
         }
         guard fps > 0, fps.isFinite else { throw MHFormerError("--fps must be positive") }
+        guard fovDeg > 1, fovDeg < 179 else { throw MHFormerError("--fov-deg must be between 1 and 179") }
+        if let focalPx { guard focalPx > 0, focalPx.isFinite else { throw MHFormerError("--focal-px must be positive") } }
         if let threads { setBLASThreads(threads) }
         return (frame, outputFormat)
     }
@@ -85,8 +96,14 @@ struct LiftingOptions: ParsableArguments {
             pose.joints = BVH.fit(positions: pose.joints.map(Double.init), present: pose.present).positions.map(Float.init)
         }
         var written = pose
-        if frame == .world { written.joints = Lifter.cameraToWorld(pose.joints) }
-        try writeMotion(written, scores: kp.scores, coordinates: frame, fps: rate, format: format, to: output)
+        switch frame {
+        case .camera: break
+        case .demo: written.joints = Lifter.cameraToWorld(pose.joints)
+        case .world:
+            let camera = PinholeCamera.assumed(width: kp.width, height: kp.height, fovDegrees: fovDeg, focalPx: focalPx)
+            written.joints = WorldMotion.make(keypoints: kp, cameraPose: pose, camera: camera, zUp: zUp, fps: rate).joints
+        }
+        try writeMotion(written, scores: kp.scores, coordinates: frame, zUp: zUp, fps: rate, format: format, to: output)
         if let plot {
             let grid = SkeletonDrawing.plotGrid(pose)
             try PNGWriter.write(rgb: grid.pixels, width: grid.width, height: grid.height, to: plot)
@@ -112,19 +129,25 @@ func smoothed(_ pose: Pose3DSequence, fps: Double, parameters: OneEuroParameters
 }
 
 /// Writes in the chosen format; TRC and BVH are converted to Y-up axes.
-func writeMotion(_ pose: Pose3DSequence, scores: [Float]?, coordinates: CoordinateFrame, fps: Double,
+func writeMotion(_ pose: Pose3DSequence, scores: [Float]?, coordinates: CoordinateFrame, zUp: Bool, fps: Double,
                  format: MotionFormat, to path: String) throws {
     var pose = pose
-    var axes = coordinates == .camera ? "x right, y down, z away from the camera" : "x, y horizontal, z up (the official demo's frame)"
-    if format == .trc || format == .bvh {
+    var axes: String
+    switch coordinates {
+    case .camera: axes = "x right, y down, z away from the camera"
+    case .world: axes = zUp ? "x right (level), y away from the camera, z up" : "x right (level), y up, z towards the camera"
+    case .demo: axes = "x, y horizontal, z up (the official MHFormer demo's frame)"
+    }
+    let isZUp = coordinates == .demo || (coordinates == .world && zUp)
+    if format == .trc || format == .bvh, coordinates == .camera || isZUp {
         for k in stride(from: 0, to: pose.joints.count, by: 3) {
             let (y, z) = (pose.joints[k + 1], pose.joints[k + 2])
-            // camera (y down, z forward) → (x, -y, -z); demo world (z up) → (x, z, -y): both Y up, right-handed
+            // camera (y down, z forward) → (x, -y, -z); z-up frames → (x, z, -y): both Y up, right-handed
             if coordinates == .camera { pose.joints[k + 1] = -y; pose.joints[k + 2] = -z }
             else { pose.joints[k + 1] = z; pose.joints[k + 2] = -y }
         }
         axes = "Y up"
     }
-    let description = MotionDescription(coordinates: coordinates.rawValue, axes: axes, rootRelative: true, fps: fps)
+    let description = MotionDescription(coordinates: coordinates.rawValue, axes: axes, rootRelative: coordinates != .world, fps: fps)
     try MotionWriter.write(pose, scores: scores, description: description, format: format, to: path)
 }

@@ -8,7 +8,7 @@ import Testing
 
 @Suite("mhformer lift, end to end", .enabled(if: Paths.sharedAvailable, "../shared/fixtures/mhformer is absent: CLI parity cases skipped"))
 struct LiftCommandParityTests {
-    @Test("convert + lift reproduces the official demo (camera and world)", arguments: ["small27", "small81"])
+    @Test("convert + lift reproduces the official demo (camera and the demo's world frame)", arguments: ["small27", "small81"])
     func cliMatchesDemo(config: String) throws {
         let dir = try Paths.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -17,7 +17,7 @@ struct LiftCommandParityTests {
         let csv = dir.appendingPathComponent("in.csv").path
         try write2DCSV(input.values, width: 1280, height: 720, to: csv)
 
-        for (coords, fixture) in [("camera", "demo_output_3d"), ("world", "demo_world_3d")] {
+        for (coords, fixture) in [("camera", "demo_output_3d"), ("demo", "demo_world_3d")] {
             let out = dir.appendingPathComponent("out-\(coords).csv").path
             let r = try run(Paths.tool, ["lift", "--keypoints", csv, "--weights", weights, "--output", out, "--coords", coords])
             #expect(r.status == 0, "mhformer lift failed: \(r.stderr)")

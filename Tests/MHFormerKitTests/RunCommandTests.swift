@@ -52,6 +52,25 @@ struct RunCommandTests {
         #expect(median < 4, "median limb error \(median) px (MediaPipe's own: 2.5 px)")
     }
 
+    @Test("a video whose first second shows nobody: those rows empty, the rest lifted")
+    func nobodyFirst() throws {
+        let dir = try Paths.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let weights = try #require(try anyWeights(in: dir))
+        let clip = dir.appendingPathComponent("late.mp4").path
+        let ff = try run("/usr/bin/env", ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=gray:size=640x480:rate=25:duration=1",
+                                          "-i", SampleVideo.video.path, "-filter_complex", "[0:v][1:v]concat=n=2:v=1[v]", "-map", "[v]",
+                                          "-c:v", "libx264", "-pix_fmt", "yuv420p", clip])
+        try #require(ff.status == 0, "ffmpeg: \(ff.stderr)")
+        let out = dir.appendingPathComponent("o.csv").path
+        let r = try run(Paths.tool, ["run", clip, "-o", out, "--weights", weights])
+        #expect(r.status == 0, "\(r.stderr)")
+        let (frames, values) = try read3DCSV(out)
+        #expect(frames.count == 225)
+        #expect(values[0..<(25 * 51)].allSatisfy { $0.isNaN })          // the grey second: empty rows
+        #expect(values[(30 * 51)...].allSatisfy { $0.isFinite })        // the walk: lifted
+    }
+
     @Test("a video with nobody in it: one-line error, no output")
     func noPerson() throws {
         let dir = try Paths.tempDir()

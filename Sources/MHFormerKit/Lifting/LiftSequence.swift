@@ -6,11 +6,16 @@ import Foundation
 public enum CoordinateFrame: String, CaseIterable, Sendable {
     /// Root-relative camera frame in metres: x right, y down, z away from the camera (the model's own).
     case camera
-    /// The official demo's display frame: camera_to_world with Human3.6M's camera rotation, lowest joint at z = 0.
+    /// The scene: the root's trajectory recovered from the 2D keypoints, Y up (or Z up), the ground
+    /// from the feet at 0, metres (WorldMotion).
     case world
+    /// The official demo's display frame: camera_to_world with Human3.6M's camera rotation, lowest
+    /// joint at z = 0, root-relative.
+    case demo
 }
 
 extension Lifter {
+    /// `coordinates` may be .camera or .demo (per-frame transforms); .world needs WorldMotion.
     public func lift(_ kp: Keypoints2D, coordinates: CoordinateFrame = .camera, flip: Bool = true,
                      progress: ((Int) -> Void)? = nil) -> Pose3DSequence {
         var joints = [Float](repeating: 0, count: kp.count * 51)
@@ -19,7 +24,7 @@ extension Lifter {
             let pts = Array(kp.points[(seg.lowerBound * 34)..<(seg.upperBound * 34)])
             var y = lift(pts, frames: seg.count, width: kp.width, height: kp.height, flip: flip,
                          progress: { progress?(done + $0) })
-            if coordinates == .world { y = Lifter.cameraToWorld(y) }
+            if coordinates == .demo { y = Lifter.cameraToWorld(y) }
             joints.replaceSubrange((seg.lowerBound * 51)..<(seg.upperBound * 51), with: y)
             done += seg.count
         }

@@ -1,0 +1,41 @@
+// The `world` coordinate frame: the lifted pose put back where the person is. Root translation per
+// frame from the 2D keypoints (perspective fit, assumed or given focal length), smoothed without lag,
+// then expressed in a frame whose ground plane comes from the feet: metres, Y up (or Z up), the
+// ground at 0, origin on the ground under the first frame's pelvis.
+
+import Foundation
+
+public struct WorldMotion: Sendable {
+    /// (N, 17, 3) world-frame joints in metres (rows without a person are 0).
+    public var joints: [Float]
+    /// (N, 3) root (pelvis) translation in the camera frame, metres.
+    public var rootInCamera: [Double]
+    public var frame: WorldFrame
+
+    /// `pose`: root-relative camera-frame joints of the rows of `kp` (what the lifter returns).
+    /// `smoothingSeconds`: σ of the Gaussian applied to the root translation (0 = none).
+    public static func make(keypoints kp: Keypoints2D, cameraPose pose: Pose3DSequence, camera: PinholeCamera,
+                            smoothingSeconds: Double = 0.1, zUp: Bool = false, fps: Double) -> WorldMotion {
+        let n = kp.count
+        var root = [Double](repeating: 0, count: n * 3)
+        let times = (0..<n).map { kp.times[$0] ?? Double(kp.frames[$0]) / fps }
+        for seg in kp.segments {
+            let pts = Array(kp.points[(seg.lowerBound * 34)..<(seg.upperBound * 34)])
+            let p3 = Array(pose.joints[(seg.lowerBound * 51)..<(seg.upperBound * 51)])
+            var t = RootTrajectory.solve(points2D: pts, pose3D: p3, frames: seg.count, camera: camera,
+                                         jointWeights: kp.scores.map { s in Array(s[(seg.lowerBound * 17)..<(seg.upperBound * 17)]).map { max($0, 0.05) } })
+            t = RootTrajectory.smooth(t, channels: 3, times: Array(times[seg]), sigmaSeconds: smoothingSeconds)
+            root.replaceSubrange((seg.lowerBound * 3)..<(seg.upperBound * 3), with: t)
+        }
+        // Absolute camera-frame joints.
+        var absolute = [Double](repeating: 0, count: n * 51)
+        for i in 0..<n where kp.present[i] {
+            for j in 0..<17 { for c in 0..<3 { absolute[i * 51 + 3 * j + c] = Double(pose.joints[i * 51 + 3 * j + c]) + root[i * 3 + c] } }
+        }
+        let frame = WorldFrame.estimate(cameraJoints: absolute, present: kp.present)
+        let world = frame.transform(absolute, zUp: zUp)
+        var joints = [Float](repeating: 0, count: n * 51)
+        for i in 0..<n where kp.present[i] { for k in 0..<51 { joints[i * 51 + k] = Float(world[i * 51 + k]) } }
+        return WorldMotion(joints: joints, rootInCamera: root, frame: frame)
+    }
+}
