@@ -27,7 +27,6 @@ public struct SafeTensorsFile {
     private let dataStart: Int
 
     public init(path: String) throws {
-        let name = (path as NSString).lastPathComponent
         guard FileManager.default.fileExists(atPath: path) else {
             throw MHFormerError("\(path): no such weights file")
         }
@@ -73,7 +72,6 @@ public struct SafeTensorsFile {
             }
             entries[key] = Entry(dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
         }
-        _ = name
         self.path = path
         self.entries = entries
         self.metadata = metadata
