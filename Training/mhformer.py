@@ -14,10 +14,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+# Flip pairs of the Human3.6M-17 order and the demo's screen normalisation live in the numpy-only data module.
+from data import JOINTS_LEFT, JOINTS_RIGHT, normalize_screen  # noqa: F401 (re-exported)
+
 N_JOINTS = 17
-# Flip pairs of the Human3.6M-17 order (performer's left / right).
-JOINTS_LEFT = [4, 5, 6, 11, 12, 13]
-JOINTS_RIGHT = [1, 2, 3, 14, 15, 16]
 
 
 # --------------------------------------------------------------------------------------------
@@ -309,16 +309,6 @@ def window_indices(n, frames):
     pad = (frames - 1) // 2
     offsets = np.arange(-pad, pad + 1)
     return np.clip(np.arange(n)[:, None] + offsets[None, :], 0, n - 1)
-
-
-def normalize_screen(kp_px, w, h):
-    """Pixels -> normalised screen coords, both axes divided by the WIDTH (official rounding:
-    float32 for u/w*2, then the offset subtracted in double and rounded back to float32)."""
-    kp = np.asarray(kp_px, dtype=np.float32)
-    scaled = (kp / np.float32(w) * np.float32(2)).astype(np.float64)
-    scaled[..., 0] -= 1.0
-    scaled[..., 1] -= h / w
-    return scaled.astype(np.float32)
 
 
 def flip_pose(x):
