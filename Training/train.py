@@ -5,9 +5,10 @@ One CPU thread, resumable. Everything goes under --run-dir (git-ignored Training
   last.pt      checkpoint (model, optimiser, step, RNG states, args), rewritten every few minutes
   final.pt     written when the step budget is reached
 
-Example (the shipped model, see Models/README.md):
-  OMP_NUM_THREADS=1 nohup python3 Training/train.py --run-dir Training/runs/main \
-      --frames 27 --channel 128 --d-hid 256 --layers 3 --steps 20000 > Training/runs/main.out 2>&1 &
+Example (the shipped model, see Models/README.md for its exact history):
+  OMP_NUM_THREADS=1 nohup python3 Training/train.py --run-dir Training/runs/main --frames 27 --channel 128 \
+      --d-hid 256 --layers 3 --dropout off --batch 32 --lr 1e-3 --seed 1 --val-every 1000 --budget-minutes 70 \
+      > Training/runs/main.out 2>&1 &
   ... and after an interruption the same command with --resume.
 """
 import argparse
