@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import data  # noqa: E402
 import mhformer as mh  # noqa: E402
 import safetensors_np  # noqa: E402
+import sample_io  # noqa: E402
 from baselines import MeanPose, MLPLifter  # noqa: E402
 
 torch.set_num_threads(1)
@@ -96,7 +97,7 @@ def p_mpjpe(pred, gt):
 
 
 def mpjpe(pred, gt):
-    return np.linalg.norm(pred - gt, axis=-1).mean(-1)  # (N,)
+    return np.linalg.norm(pred - gt, axis=-1).mean(-1)  # (N, J, 3) -> (N,)
 
 
 def evaluate(model, seqs, cameras, seed):
@@ -106,9 +107,7 @@ def evaluate(model, seqs, cameras, seed):
         for ci in range(cameras):
             rng = np.random.default_rng([seed, si, ci])
             cam = eval_camera(rng, seq.pos)
-            cam_pos = cam.to_camera(seq.pos)
-            gt = cam_pos - cam_pos[:, :1]
-            clean = cam.project(cam_pos)
+            clean, gt = sample_io.project_sequence(seq.pos, cam)  # exact 2D pixels, root-relative 3D
             noisy = data.add_detector_noise(rng, cam.project(cam.to_camera(
                 data.detector_hip_offset(seq.pos, data.NoiseLevel().hip_offset))), data.NoiseLevel())
             for tag, uv in (("", clean), ("_noisy", noisy)):
