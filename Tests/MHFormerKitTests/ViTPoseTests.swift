@@ -99,3 +99,36 @@ private func fixtureImage() throws -> (RGBImage, SIMD4<Double>) {
         #expect { try ViTPoseConfig.parse(moe, path: "config.json") } throws: { "\($0)".contains("num_experts") }
     }
 }
+
+@Suite("mhformer run --pose2d vitpose", .enabled(if: SampleVideo.ready, BlazePoseFiles.skipReason))
+struct ViTPoseRunTests {
+    @Test("the sample video through ViTPose (the tiny random model): every frame, one row each")
+    func sampleVideo() throws {
+        let dir = try Paths.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let weights = try #require(try anyWeights(in: dir), "no weights: neither Models/ nor ../shared fixtures")
+        let out3D = dir.appendingPathComponent("walk_3d.csv").path, out2D = dir.appendingPathComponent("walk_2d.csv").path
+        let r = try run(Paths.tool, ["run", SampleVideo.video.path, "-o", out3D, "--keypoints-2d", out2D, "--weights", weights,
+                                     "--pose2d", "vitpose", "--pose2d-weights", fixtures.appendingPathComponent("simple").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("200 frames, 200 with a person") && r.stderr.contains("ms per person"), "\(r.stderr)")
+        let kp = try Keypoints2DCSV.read(path: out2D)
+        #expect(kp.count == 200 && kp.points.allSatisfy { $0.isFinite })
+        let (frames, values) = try read3DCSV(out3D)
+        #expect(frames == Array(0..<200) && values.allSatisfy { $0.isFinite })
+    }
+
+    @Test("option errors are one line")
+    func optionErrors() throws {
+        let video = SampleVideo.video.path
+        let noWeights = try run(Paths.tool, ["run", video, "--pose2d", "vitpose"])
+        #expect(noWeights.status != 0 && noWeights.stderr.contains("--pose2d vitpose needs --pose2d-weights"), "\(noWeights.stderr)")
+        let wrongBackend = try run(Paths.tool, ["run", video, "--pose2d-weights", "/tmp"])
+        #expect(wrongBackend.status != 0 && wrongBackend.stderr.contains("need --pose2d vitpose"), "\(wrongBackend.stderr)")
+        let dir = try Paths.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let weights = try #require(try anyWeights(in: dir))
+        let notAModel = try run(Paths.tool, ["run", video, "--weights", weights, "--pose2d", "vitpose", "--pose2d-weights", dir.path])
+        #expect(notAModel.status != 0 && notAModel.stderr.contains("config.json: no such file"), "\(notAModel.stderr)")
+    }
+}
