@@ -6,7 +6,7 @@ import MHFormerKit
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "3D joints of the person in a video: BlazePose 2D keypoints lifted by MHFormer.",
+        abstract: "3D joints of the person in a video: BlazePose (or ViTPose) 2D keypoints lifted by MHFormer.",
         discussion: """
         Writes one row per decoded frame (time_s from the video's time stamps). Frames without a person:
         gaps up to --max-gap seconds are interpolated, longer ones stay empty and the lifter runs on each
@@ -25,6 +25,15 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Folder with BlazePose's pose_detection.tflite and pose_landmark_full.tflite (default: Models/blazepose; bash Scripts/fetch-blazepose.sh gets them).")
     var pose2dModels: String?
 
+    @Option(name: .long, help: "2D keypoints: blazepose (default), or vitpose (BlazePose finds the person, ViTPose places the joints; needs --pose2d-weights).")
+    var pose2d: Pose2DBackend = .blazepose
+
+    @Option(name: .long, help: "ViTPose model folder: config.json + model.safetensors as Hugging Face transformers saves them (e.g. usyd-community/vitpose-base-simple).")
+    var pose2dWeights: String?
+
+    @Flag(name: .long, help: "ViTPose flip test: also run the mirrored crop and average (twice the 2D time).")
+    var pose2dFlip = false
+
     @Option(name: .long, help: "Longest gap without a person (seconds) that is interpolated.")
     var maxGap: Double = 0.5
 
@@ -36,11 +45,22 @@ struct Run: ParsableCommand {
             let (frame, format) = try lifting.validated(output: out)
             guard maxGap >= 0 else { throw MHFormerError("--max-gap must be >= 0") }
             guard FileManager.default.fileExists(atPath: video) else { throw MHFormerError("\(video): no such file") }
+            var vitPose: ViTPose?
+            switch pose2d {
+            case .blazepose:
+                guard pose2dWeights == nil, !pose2dFlip else { throw MHFormerError("--pose2d-weights and --pose2d-flip need --pose2d vitpose") }
+            case .vitpose:
+                guard let pose2dWeights else {
+                    throw MHFormerError("--pose2d vitpose needs --pose2d-weights FOLDER (config.json + model.safetensors, see README: ViTPose backend)")
+                }
+                vitPose = try ViTPose(directory: pose2dWeights)
+            }
             let (model, _) = try lifting.loadModel()
             let pose = try BlazePose(modelDirectory: try blazePoseDirectory())
             let start = Date()
             let progress = ProgressBar()
-            let result = try VideoKeypointExtractor.extract(videoPath: video, pose: pose, maxGapSeconds: maxGap) { done, info in
+            let result = try VideoKeypointExtractor.extract(videoPath: video, pose: pose, maxGapSeconds: maxGap,
+                                                            vitPose: vitPose, flipTest: pose2dFlip) { done, info in
                 progress.update(done: done, expected: expectedFrames(info), since: start)
             }
             progress.finish()
@@ -52,6 +72,10 @@ struct Run: ParsableCommand {
             var summary = String(format: "%d frames, %d with a person (%d interpolated), 2D %.1f s (%.1f frames/s), 3D %.1f s, total %.1f s -> %@",
                                  n, result.detectedFrames, result.interpolatedFrames, seconds2D, Double(n) / max(seconds2D, 1e-9),
                                  liftSeconds, total, out)
+            if result.vitPoseCrops > 0 {
+                summary += String(format: " (ViTPose %.0f ms per person%@)", 1000 * result.vitPoseSeconds / Double(result.vitPoseCrops),
+                                  pose2dFlip ? ", flip test" : "")
+            }
             if result.decode.packetErrors + result.decode.frameErrors + result.decode.corruptPackets > 0 {
                 summary += " (decoding: \(result.decode))"
             }
@@ -74,6 +98,10 @@ struct Run: ParsableCommand {
         }
         throw MHFormerError("\(candidates.first ?? "Models/blazepose"): BlazePose models not found (run bash Scripts/fetch-blazepose.sh)")
     }
+}
+
+enum Pose2DBackend: String, ExpressibleByArgument, CaseIterable {
+    case blazepose, vitpose
 }
 
 private func expectedFrames(_ info: VideoInfo) -> Int? {

@@ -1,5 +1,7 @@
 // Video → per-frame 2D Human3.6M keypoints: decode frames (streaming), BlazePose in video mode
 // (detector, then tracking), 33 landmarks → COCO-17 → Human3.6M-17, short gaps interpolated.
+// With a ViTPose model, BlazePose only finds and tracks the person: the box around its landmarks
+// goes to ViTPose (top-down), whose COCO-17 keypoints replace BlazePose's.
 // Memory holds only the keypoints (N × 17 × 2 floats), whatever the video's length.
 
 import Foundation
@@ -12,6 +14,20 @@ public struct VideoKeypoints: Sendable {
     public var detectedFrames: Int
     /// Frames filled by interpolation.
     public var interpolatedFrames: Int
+    /// ViTPose crops run and the seconds they took (0 with BlazePose alone).
+    public var vitPoseCrops: Int = 0
+    public var vitPoseSeconds: Double = 0
+}
+
+extension VideoKeypointExtractor {
+    /// The person box ViTPose crops (COCO x, y, width, height, pixels): the bounding box of BlazePose's
+    /// 33 landmarks. ViTPose adds its own 25 % margin around it.
+    public static func personBox(_ landmarks: PoseLandmarks, width: Int, height: Int) -> SIMD4<Double> {
+        let xs = landmarks.landmarks.map { Double($0.x) * Double(width) }
+        let ys = landmarks.landmarks.map { Double($0.y) * Double(height) }
+        let x0 = xs.min() ?? 0, x1 = xs.max() ?? 0, y0 = ys.min() ?? 0, y1 = ys.max() ?? 0
+        return SIMD4(x0, y0, max(x1 - x0, 1), max(y1 - y0, 1))
+    }
 }
 
 extension Keypoints2D {
@@ -46,13 +62,18 @@ extension Keypoints2D {
 
 public enum VideoKeypointExtractor {
     /// Runs BlazePose over every decoded frame. `progress(framesDone, info)` is called per frame.
+    /// With `vitPose`, BlazePose supplies the person box of each frame and ViTPose the keypoints
+    /// (`flipTest`: ViTPose also on the mirrored crop).
     public static func extract(videoPath: String, pose: BlazePose, maxGapSeconds: Double = 0.5,
+                               vitPose: ViTPose? = nil, flipTest: Bool = false,
                                progress: ((Int, VideoInfo) -> Void)? = nil) throws -> VideoKeypoints {
         let reader = try VideoReader(path: videoPath)
         let info = reader.info
         let tracker = BlazePoseTracker(pose: pose)
         var kp = Keypoints2D(frames: [], times: [], width: info.width, height: info.height, points: [], present: [], scores: [])
         var detected = 0
+        var vitPoseCrops = 0
+        var vitPoseSeconds = 0.0
         var poseError: Error?
         let summary = try reader.forEachFrame { frame in
             let image = RGBImage(width: frame.width, height: frame.height, pixels: frame.pixels)
@@ -61,7 +82,14 @@ public enum VideoKeypointExtractor {
             kp.frames.append(frame.index)
             kp.times.append(frame.time)
             if let landmarks {
-                let (coco, cocoScores) = KeypointConversion.coco(from: landmarks, width: frame.width, height: frame.height)
+                var (coco, cocoScores) = KeypointConversion.coco(from: landmarks, width: frame.width, height: frame.height)
+                if let vitPose {
+                    let start = Date()
+                    let r = vitPose.estimate(image, box: personBox(landmarks, width: frame.width, height: frame.height), flipTest: flipTest)
+                    vitPoseSeconds += Date().timeIntervalSince(start)
+                    vitPoseCrops += 1
+                    (coco, cocoScores) = (r.points, r.scores)
+                }
                 kp.points += KeypointConversion.h36m(fromCOCO: coco)
                 kp.scores! += KeypointConversion.h36mScores(fromCOCO: cocoScores)
                 kp.present.append(true)
@@ -78,6 +106,7 @@ public enum VideoKeypointExtractor {
         guard kp.count > 0 else { throw MHFormerError("\(videoPath): no video frame could be decoded") }
         guard detected > 0 else { throw MHFormerError("\(videoPath): no person found in any of the \(kp.count) frames") }
         let filled = kp.fillGaps(maxSeconds: maxGapSeconds, fps: info.frameRate ?? 30)
-        return VideoKeypoints(keypoints: kp, info: info, decode: summary, detectedFrames: detected, interpolatedFrames: filled)
+        return VideoKeypoints(keypoints: kp, info: info, decode: summary, detectedFrames: detected, interpolatedFrames: filled,
+                              vitPoseCrops: vitPoseCrops, vitPoseSeconds: vitPoseSeconds)
     }
 }
