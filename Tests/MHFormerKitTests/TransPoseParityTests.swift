@@ -252,3 +252,31 @@ struct TransPoseParityTests {
         #expect(throws: MHFormerError.self) { try TransPoseModel(path: extra) }
     }
 }
+
+@Suite("TransPose in the video pipeline: person box and attention files")
+struct TransPoseVideoTests {
+    @Test("person box from a BlazePose ROI: 1.25 margin removed, rotation bounded")
+    func box() {
+        let roi = NormalizedRect(xCenter: 0.5, yCenter: 0.5, width: 0.5, height: 0.5 * 640 / 480, rotation: 0)
+        let (x, y, w, h) = personBox(roi: roi, width: 640, height: 480)
+        #expect(abs(w - 256) < 1e-3 && abs(h - 256) < 1e-3)
+        #expect(abs(x + w / 2 - 320) < 1e-3 && abs(y + h / 2 - 240) < 1e-3)
+        let turned = personBox(roi: NormalizedRect(xCenter: 0.5, yCenter: 0.5, width: 0.25, height: 0.5, rotation: .pi / 2),
+                               width: 400, height: 400)
+        #expect(abs(turned.2 - 160) < 1e-3 && abs(turned.3 - 80) < 1e-3)   // 100x200 px turned by 90°, / 1.25
+    }
+
+    @Test("float32 .npy writer: numpy reads shape and values back")
+    func npyWriter() throws {
+        let dir = try Paths.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("a.npy").path
+        let values = (0..<24).map { Float($0) * 0.5 - 3 }
+        try writeNpy(values, shape: [2, 3, 4], to: path)
+        let back = try Npy.read(URL(fileURLWithPath: path))
+        #expect(back.shape == [2, 3, 4])
+        #expect(back.values == values)
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect((data.count - 24 * 4) % 64 == 0)   // header padded to 64 bytes like numpy's
+    }
+}

@@ -232,7 +232,10 @@ extension TransPoseModel {
         let down = Float(256 / config.tokensH)
         let queries = decoded.points.map { p -> Int in
             let q = (p * 4 + 0.5) / down
-            return Int(q.y) * config.tokensW + Int(q.x)
+            // truncation like int(), clamped to the grid: an ill-conditioned Taylor step can leave it
+            func cell(_ v: Float, _ n: Int) -> Int { v.isFinite ? Int(min(max(v, 0), Float(n - 1))) : 0 }
+            let qx = cell(q.x, config.tokensW), qy = cell(q.y, config.tokensH)
+            return qy * config.tokensW + qx
         }
         return TransPoseResult(keypoints: decoded.points.map { TransPoseDecoding.toImage($0, center: center, scale: scale) },
                                scores: decoded.maxvals, heatmaps: hm, keypointsHeatmap: decoded.points,
