@@ -90,15 +90,21 @@ func im2colNCHW(_ x: ConstFloatPtr, channels: Int, height: Int, width: Int, kern
         for ky in 0..<kernel {
             for kx in 0..<kernel {
                 let row = cols + ((c * kernel + ky) * kernel + kx) * P
+                // output columns [lo, hi) read inside the input (ix = ox·stride - pad + kx in 0..<width)
+                let lo = pad - kx > 0 ? min(outW, (pad - kx + stride - 1) / stride) : 0
+                let hi = max(lo, min(outW, width - 1 + pad - kx >= 0 ? (width - 1 + pad - kx) / stride + 1 : 0))
                 for oy in 0..<outH {
                     let iy = oy * stride - pad + ky
                     let dst = row + oy * outW
                     if iy < 0 || iy >= height { dst.update(repeating: 0, count: outW); continue }
-                    let src = plane + iy * width
-                    for ox in 0..<outW {
-                        let ix = ox * stride - pad + kx
-                        dst[ox] = (ix >= 0 && ix < width) ? src[ix] : 0
+                    let src = plane + iy * width - pad + kx
+                    if lo > 0 { dst.update(repeating: 0, count: lo) }
+                    if stride == 1 {
+                        (dst + lo).update(from: src + lo, count: hi - lo)
+                    } else {
+                        for ox in lo..<hi { dst[ox] = src[ox * stride] }
                     }
+                    if hi < outW { (dst + hi).update(repeating: 0, count: outW - hi) }
                 }
             }
         }

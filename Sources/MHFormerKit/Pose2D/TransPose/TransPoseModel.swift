@@ -228,14 +228,14 @@ struct EncoderLayer {
 
     /// src [L, d] (token-major) in place. If `attention` is given it receives the attention weights
     /// averaged over heads, [L (queries), L (keys)], rows summing to 1 (PyTorch's second output).
-    func forward(_ src: inout [Float], pos: [Float], L: Int, attention: UnsafeMutablePointer<Float>?) {
+    /// `scores` is an L·L workspace (shared by the layers: 37.7 MB for TransPose-H).
+    func forward(_ src: inout [Float], pos: [Float], L: Int, attention: UnsafeMutablePointer<Float>?, scores: inout [Float]) {
         let hd = d / heads
         var qkIn = [Float](repeating: 0, count: L * d)       // src + pos
         for i in 0..<(L * d) { qkIn[i] = src[i] + pos[i] }
         var qk = [Float](repeating: 0, count: L * 2 * d)     // [L, 2d]: Q | K
         var v = [Float](repeating: 0, count: L * d)
         var heads_out = [Float](repeating: 0, count: L * d)
-        var scores = [Float](repeating: 0, count: L * L)
         if let attention { attention.update(repeating: 0, count: L * L) }
         let invHeads = 1 / Float(heads)
         inProjW.withUnsafeBufferPointer { wb in
@@ -406,9 +406,10 @@ public final class TransPoseModel {
         let d = config.dModel, L = config.tokensH * config.tokensW
         precondition(reduced.height * reduced.width == L)
         var src = [Float](repeating: 0, count: L * d)
+        var scores = [Float](repeating: 0, count: L * L)
         for c in 0..<d { for t in 0..<L { src[t * d + c] = reduced.values[c * L + t] } }
         for (l, layer) in encoder.enumerated() {
-            layer.forward(&src, pos: posEmbedding, L: L, attention: l == encoder.count - 1 ? attention : nil)
+            layer.forward(&src, pos: posEmbedding, L: L, attention: l == encoder.count - 1 ? attention : nil, scores: &scores)
             trace?("encoder_layer\(l)_out", src)
         }
         var map = FeatureMap(zeros: d, config.tokensH, config.tokensW)

@@ -49,15 +49,19 @@ public enum TransPoseGeometry {
             for x in 0..<W {
                 let X = (x0 + adelta[x]) >> 5, Y = (y0 + bdelta[x]) >> 5
                 let sx = X >> 5, sy = Y >> 5, fx = X & 31, fy = Y & 31
-                let weights = [32 * (32 - fx) * (32 - fy), 32 * fx * (32 - fy), 32 * (32 - fx) * fy, 32 * fx * fy]
+                // the four neighbours (sx, sy), (sx+1, sy), (sx, sy+1), (sx+1, sy+1) and their weights
+                let w00 = 32 * (32 - fx) * (32 - fy), w01 = 32 * fx * (32 - fy)
+                let w10 = 32 * (32 - fx) * fy, w11 = 32 * fx * fy
+                let inX0 = sx >= 0 && sx < width, inX1 = sx + 1 >= 0 && sx + 1 < width
+                let inY0 = sy >= 0 && sy < height, inY1 = sy + 1 >= 0 && sy + 1 < height
                 for c in 0..<3 {
+                    // source pixels outside the image are 0 (BORDER_CONSTANT)
+                    func pixel(_ px: Int, _ py: Int) -> Int { Int(rgb[(py * width + px) * 3 + c]) }
                     var acc = 0
-                    for (i, (dx, dy)) in [(0, 0), (1, 0), (0, 1), (1, 1)].enumerated() {
-                        let px = sx + dx, py = sy + dy
-                        if px >= 0 && px < width && py >= 0 && py < height {
-                            acc += weights[i] * Int(rgb[(py * width + px) * 3 + c])
-                        }
-                    }
+                    if inY0 && inX0 { acc += w00 * pixel(sx, sy) }
+                    if inY0 && inX1 { acc += w01 * pixel(sx + 1, sy) }
+                    if inY1 && inX0 { acc += w10 * pixel(sx, sy + 1) }
+                    if inY1 && inX1 { acc += w11 * pixel(sx + 1, sy + 1) }
                     out[(y * W + x) * 3 + c] = UInt8(min(max((acc + 16384) >> 15, 0), 255))
                 }
             }
