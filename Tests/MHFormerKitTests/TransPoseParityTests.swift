@@ -280,3 +280,45 @@ struct TransPoseVideoTests {
         #expect((data.count - 24 * 4) % 64 == 0)   // header padded to 64 bytes like numpy's
     }
 }
+
+@Suite("TransPose: the five released model layouts load strictly",
+       .enabled(if: fixturesAvailable, "../shared/fixtures/transpose is absent: released layouts not checked"))
+struct TransPoseReleasedLayoutTests {
+    init() { setBLASThreads(1) }
+
+    /// Every key and shape of the released checkpoints (released_configs.json, generated from the
+    /// official constructors), written with placeholder values, must load with the released
+    /// hyper-parameters and run.
+    @Test(arguments: ["TransPose-R-A3", "TransPose-R-A4", "TransPose-H-S", "TransPose-H-A4", "TransPose-H-A6"])
+    func releasedLayout(name: String) throws {
+        let dir = try Paths.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("model.safetensors").path
+        let script = """
+        import importlib.util, json, sys
+        import numpy as np
+        spec = importlib.util.spec_from_file_location("cm", sys.argv[1]); cm = importlib.util.module_from_spec(spec); spec.loader.exec_module(cm)
+        cfg = json.load(open(sys.argv[2]))[sys.argv[3]]
+        rng = np.random.default_rng(0)
+        sd = {}
+        for k, shape in cfg["state_dict_keys"].items():
+            if k.endswith("num_batches_tracked"): sd[k] = np.array(0, dtype=np.int64)
+            elif k.endswith("running_var"): sd[k] = np.ones(shape, np.float32)
+            else: sd[k] = (rng.standard_normal(shape) * 0.02).astype(np.float32)
+        cm.write_atomic(sys.argv[4], cm.safetensors_bytes(sd))
+        """
+        let r = try runPython(["-c", script, Paths.repo.appendingPathComponent("Scripts/convert-mhformer.py").path,
+                               fixtures.appendingPathComponent("released_configs.json").path, name, path])
+        try #require(r.status == 0, "\(r.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("released_configs.json"))) as! [String: Any]
+        let hp = (json[name] as! [String: Any])["hyper_parameters"] as! [String: Any]
+        let model = try TransPoseModel(path: path)
+        #expect(model.config.stem.rawValue == hp["model_name"] as? String)
+        #expect(model.config.dModel == hp["dim_model"] as? Int)
+        #expect(model.config.dFeedForward == hp["dim_feedforward"] as? Int)
+        #expect(model.config.heads == hp["n_head"] as? Int)
+        #expect(model.config.encoderLayers == hp["encoder_layers"] as? Int)
+        let hm = model.heatmaps([Float](repeating: 0.1, count: 3 * 256 * 192))
+        #expect(hm.count == 17 * 64 * 48 && hm.allSatisfy { $0.isFinite })
+    }
+}
