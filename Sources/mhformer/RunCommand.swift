@@ -25,6 +25,15 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Folder with BlazePose's pose_detection.tflite and pose_landmark_full.tflite (default: Models/blazepose; bash Scripts/fetch-blazepose.sh gets them).")
     var pose2dModels: String?
 
+    @Option(name: .long, help: "2D keypoint model: blazepose (default), or transpose (TransPose-R/H in the person box BlazePose finds; needs --pose2d-weights).")
+    var pose2d: String = "blazepose"
+
+    @Option(name: .long, help: "TransPose weights (.safetensors; Scripts/convert-transpose.py converts the official .pth files).")
+    var pose2dWeights: String?
+
+    @Option(name: .long, help: "With --pose2d transpose: write the last encoder layer's attention of each keypoint as a float32 .npy (frames, 17, h, w): the map over the feature cells (h x w = 32x24 for TransPose-R, 64x48 for -H) that the keypoint's cell attends to.")
+    var attentionOut: String?
+
     @Option(name: .long, help: "Longest gap without a person (seconds) that is interpolated.")
     var maxGap: Double = 0.5
 
@@ -36,15 +45,18 @@ struct Run: ParsableCommand {
             let (frame, format) = try lifting.validated(output: out)
             guard maxGap >= 0 else { throw MHFormerError("--max-gap must be >= 0") }
             guard FileManager.default.fileExists(atPath: video) else { throw MHFormerError("\(video): no such file") }
+            let transpose = try loadTransPose()
             let (model, _) = try lifting.loadModel()
             let pose = try BlazePose(modelDirectory: try blazePoseDirectory())
             let start = Date()
             let progress = ProgressBar()
-            let result = try VideoKeypointExtractor.extract(videoPath: video, pose: pose, maxGapSeconds: maxGap) { done, info in
+            let result = try VideoKeypointExtractor.extract(videoPath: video, pose: pose, maxGapSeconds: maxGap,
+                                                            cocoKeypoints: transpose.map { t in { t.keypoints(frame: $0, image: $1, landmarks: $2) } }) { done, info in
                 progress.update(done: done, expected: expectedFrames(info), since: start)
             }
             progress.finish()
             let seconds2D = Date().timeIntervalSince(start)
+            if let transpose, let attentionOut { try transpose.writeAttention(frames: result.keypoints.frames, to: attentionOut) }
             if let keypoints2D { try Keypoints2DCSV.write(result.keypoints, to: keypoints2D) }
             let liftSeconds = try lifting.liftAndWrite(result.keypoints, model: model, frame: frame, format: format, output: out, video: video)
             let n = result.keypoints.count
@@ -58,6 +70,23 @@ struct Run: ParsableCommand {
             printError(summary)
         } catch let error as MHFormerError {
             throw fail(error)
+        }
+    }
+
+    /// The TransPose estimator for --pose2d transpose, nil for BlazePose's own keypoints.
+    private func loadTransPose() throws -> TransPoseVideoEstimator? {
+        switch pose2d {
+        case "blazepose":
+            if pose2dWeights != nil { throw MHFormerError("--pose2d-weights is for --pose2d transpose") }
+            if attentionOut != nil { throw MHFormerError("--attention-out needs --pose2d transpose") }
+            return nil
+        case "transpose":
+            guard let pose2dWeights else {
+                throw MHFormerError("--pose2d transpose needs --pose2d-weights FILE.safetensors (see README: TransPose checkpoints)")
+            }
+            return TransPoseVideoEstimator(model: try TransPoseModel(path: pose2dWeights), keepAttention: attentionOut != nil)
+        default:
+            throw MHFormerError("--pose2d \(pose2d): unknown 2D model (blazepose or transpose)")
         }
     }
 

@@ -46,7 +46,10 @@ extension Keypoints2D {
 
 public enum VideoKeypointExtractor {
     /// Runs BlazePose over every decoded frame. `progress(framesDone, info)` is called per frame.
+    /// `cocoKeypoints(frameIndex, image, landmarks)`, if given, replaces BlazePose's COCO-17 keypoints
+    /// (x, y interleaved, pixels) and scores by another 2D model's, run in the person BlazePose found.
     public static func extract(videoPath: String, pose: BlazePose, maxGapSeconds: Double = 0.5,
+                               cocoKeypoints: ((Int, RGBImage, PoseLandmarks) throws -> (points: [Float], scores: [Float]))? = nil,
                                progress: ((Int, VideoInfo) -> Void)? = nil) throws -> VideoKeypoints {
         let reader = try VideoReader(path: videoPath)
         let info = reader.info
@@ -61,7 +64,12 @@ public enum VideoKeypointExtractor {
             kp.frames.append(frame.index)
             kp.times.append(frame.time)
             if let landmarks {
-                let (coco, cocoScores) = KeypointConversion.coco(from: landmarks, width: frame.width, height: frame.height)
+                let coco: [Float], cocoScores: [Float]
+                if let cocoKeypoints {
+                    do { (coco, cocoScores) = try cocoKeypoints(frame.index, image, landmarks) } catch { poseError = error; return false }
+                } else {
+                    (coco, cocoScores) = KeypointConversion.coco(from: landmarks, width: frame.width, height: frame.height)
+                }
                 kp.points += KeypointConversion.h36m(fromCOCO: coco)
                 kp.scores! += KeypointConversion.h36mScores(fromCOCO: cocoScores)
                 kp.present.append(true)
