@@ -25,14 +25,17 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Folder with BlazePose's pose_detection.tflite and pose_landmark_full.tflite (default: Models/blazepose; bash Scripts/fetch-blazepose.sh gets them).")
     var pose2dModels: String?
 
-    @Option(name: .long, help: "2D keypoints: blazepose (default), or vitpose (BlazePose finds the person, ViTPose places the joints; needs --pose2d-weights).")
-    var pose2d: Pose2DBackend = .blazepose
+    @Option(name: .long, help: "2D keypoints: blazepose (default); vitpose or transpose (BlazePose finds the person, the other model places the joints; needs --pose2d-weights).")
+    var pose2d: String = "blazepose"
 
-    @Option(name: .long, help: "ViTPose model folder: config.json + model.safetensors as Hugging Face transformers saves them (e.g. usyd-community/vitpose-base-simple).")
+    @Option(name: .long, help: "vitpose: model folder with config.json + model.safetensors as Hugging Face transformers saves them (e.g. usyd-community/vitpose-base-simple); transpose: a .safetensors converted by Scripts/convert-transpose.py.")
     var pose2dWeights: String?
 
     @Flag(name: .long, help: "ViTPose flip test: also run the mirrored crop and average (twice the 2D time).")
     var pose2dFlip = false
+
+    @Option(name: .long, help: "With --pose2d transpose: write the last encoder layer's attention of each keypoint as a float32 .npy (frames, 17, h, w): the map over the feature cells (h x w = 32x24 for TransPose-R, 64x48 for -H) that the keypoint's cell attends to.")
+    var attentionOut: String?
 
     @Option(name: .long, help: "Longest gap without a person (seconds) that is interpolated.")
     var maxGap: Double = 0.5
@@ -45,26 +48,19 @@ struct Run: ParsableCommand {
             let (frame, format) = try lifting.validated(output: out)
             guard maxGap >= 0 else { throw MHFormerError("--max-gap must be >= 0") }
             guard FileManager.default.fileExists(atPath: video) else { throw MHFormerError("\(video): no such file") }
-            var vitPose: ViTPose?
-            switch pose2d {
-            case .blazepose:
-                guard pose2dWeights == nil, !pose2dFlip else { throw MHFormerError("--pose2d-weights and --pose2d-flip need --pose2d vitpose") }
-            case .vitpose:
-                guard let pose2dWeights else {
-                    throw MHFormerError("--pose2d vitpose needs --pose2d-weights FOLDER (config.json + model.safetensors, see README: ViTPose backend)")
-                }
-                vitPose = try ViTPose(directory: pose2dWeights)
-            }
+            let (vitPose, transpose) = try load2DModel()
             let (model, _) = try lifting.loadModel()
             let pose = try BlazePose(modelDirectory: try blazePoseDirectory())
             let start = Date()
             let progress = ProgressBar()
             let result = try VideoKeypointExtractor.extract(videoPath: video, pose: pose, maxGapSeconds: maxGap,
-                                                            vitPose: vitPose, flipTest: pose2dFlip) { done, info in
+                                                            vitPose: vitPose, flipTest: pose2dFlip,
+                                                            cocoKeypoints: transpose.map { t in { t.keypoints(frame: $0, image: $1, landmarks: $2) } }) { done, info in
                 progress.update(done: done, expected: expectedFrames(info), since: start)
             }
             progress.finish()
             let seconds2D = Date().timeIntervalSince(start)
+            if let transpose, let attentionOut { try transpose.writeAttention(frames: result.keypoints.frames, to: attentionOut) }
             if let keypoints2D { try Keypoints2DCSV.write(result.keypoints, to: keypoints2D) }
             let liftSeconds = try lifting.liftAndWrite(result.keypoints, model: model, frame: frame, format: format, output: out, video: video)
             let n = result.keypoints.count
@@ -85,6 +81,30 @@ struct Run: ParsableCommand {
         }
     }
 
+    /// The TransPose estimator for --pose2d transpose, nil for BlazePose's own keypoints.
+    /// The optional second 2D model that places the joints in the person BlazePose finds.
+    private func load2DModel() throws -> (ViTPose?, TransPoseVideoEstimator?) {
+        if attentionOut != nil && pose2d != "transpose" { throw MHFormerError("--attention-out needs --pose2d transpose") }
+        if pose2dFlip && pose2d != "vitpose" { throw MHFormerError("--pose2d-flip needs --pose2d vitpose") }
+        switch pose2d {
+        case "blazepose":
+            if pose2dWeights != nil { throw MHFormerError("--pose2d-weights need --pose2d vitpose or --pose2d transpose") }
+            return (nil, nil)
+        case "vitpose":
+            guard let pose2dWeights else {
+                throw MHFormerError("--pose2d vitpose needs --pose2d-weights FOLDER (config.json + model.safetensors, see README: ViTPose backend)")
+            }
+            return (try ViTPose(directory: pose2dWeights), nil)
+        case "transpose":
+            guard let pose2dWeights else {
+                throw MHFormerError("--pose2d transpose needs --pose2d-weights FILE.safetensors (see README: TransPose checkpoints)")
+            }
+            return (nil, TransPoseVideoEstimator(model: try TransPoseModel(path: pose2dWeights), keepAttention: attentionOut != nil))
+        default:
+            throw MHFormerError("--pose2d \(pose2d): unknown 2D model (blazepose, vitpose or transpose)")
+        }
+    }
+
     private func blazePoseDirectory() throws -> String {
         let fm = FileManager.default
         var candidates: [String] = []
@@ -100,9 +120,6 @@ struct Run: ParsableCommand {
     }
 }
 
-enum Pose2DBackend: String, ExpressibleByArgument, CaseIterable {
-    case blazepose, vitpose
-}
 
 private func expectedFrames(_ info: VideoInfo) -> Int? {
     if let n = info.containerFrameCount, n > 0 { return n }

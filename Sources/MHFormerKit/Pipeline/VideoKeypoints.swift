@@ -63,9 +63,12 @@ extension Keypoints2D {
 public enum VideoKeypointExtractor {
     /// Runs BlazePose over every decoded frame. `progress(framesDone, info)` is called per frame.
     /// With `vitPose`, BlazePose supplies the person box of each frame and ViTPose the keypoints
-    /// (`flipTest`: ViTPose also on the mirrored crop).
+    /// (`flipTest`: ViTPose also on the mirrored crop). `cocoKeypoints(frameIndex, image, landmarks)`,
+    /// if given, replaces the COCO-17 keypoints (x, y interleaved, pixels) and scores by another 2D
+    /// model's, run in the person BlazePose found.
     public static func extract(videoPath: String, pose: BlazePose, maxGapSeconds: Double = 0.5,
                                vitPose: ViTPose? = nil, flipTest: Bool = false,
+                               cocoKeypoints: ((Int, RGBImage, PoseLandmarks) throws -> (points: [Float], scores: [Float]))? = nil,
                                progress: ((Int, VideoInfo) -> Void)? = nil) throws -> VideoKeypoints {
         let reader = try VideoReader(path: videoPath)
         let info = reader.info
@@ -89,6 +92,8 @@ public enum VideoKeypointExtractor {
                     vitPoseSeconds += Date().timeIntervalSince(start)
                     vitPoseCrops += 1
                     (coco, cocoScores) = (r.points, r.scores)
+                } else if let cocoKeypoints {
+                    do { (coco, cocoScores) = try cocoKeypoints(frame.index, image, landmarks) } catch { poseError = error; return false }
                 }
                 kp.points += KeypointConversion.h36m(fromCOCO: coco)
                 kp.scores! += KeypointConversion.h36mScores(fromCOCO: cocoScores)
