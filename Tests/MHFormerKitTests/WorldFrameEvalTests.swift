@@ -95,7 +95,12 @@ struct WorldFrameEvalTests {
             let root = rootError(w.rootInCamera, gt.pelvisCamera)
             let (mpjpe, height) = worldErrors(w.joints, gt.worldJoints, frames: kp.count)
             print("world table | MHFormer 3D, \(label) | root \(root) mm | world joints \(mpjpe) mm | heights \(height) mm | up from \(w.frame.upSource)")
-            #expect(root < 1000 && mpjpe < 500)
+            if label.contains("+25 %") {
+                // a wrong focal length scales the depth: the trajectory is off by about a quarter of the distance
+                #expect(root > 500, "a 25 % focal error should show in the root depth")
+            } else {
+                #expect(root < 600 && mpjpe < 400, "root \(root) mm, world joints \(mpjpe) mm")
+            }
         }
     }
 }
