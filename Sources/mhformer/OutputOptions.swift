@@ -86,7 +86,7 @@ struct LiftingOptions: ParsableArguments {
     func liftAndWrite(_ kp: Keypoints2D, model: MHFormerModel, frame: CoordinateFrame, format: MotionFormat,
                       output: String, video: String? = nil) throws -> Double {
         let start = Date()
-        var pose = Lifter(model: model).lift(kp, coordinates: .camera, flip: !noFlip)
+        var pose = Lifter(model: model).lift(kp, flip: !noFlip)
         let seconds = Date().timeIntervalSince(start)
         let rate = MotionWriter.frameRate(times: kp.times, fallback: fps)
         if smooth {
@@ -119,8 +119,7 @@ struct LiftingOptions: ParsableArguments {
 func smoothed(_ pose: Pose3DSequence, fps: Double, parameters: OneEuroParameters) -> Pose3DSequence {
     var out = pose
     let times = pose.times.enumerated().map { $0.element ?? Double(pose.frames[$0.offset]) / fps }
-    let kp = Keypoints2D(frames: pose.frames, times: pose.times, width: 1, height: 1, points: [], present: pose.present)
-    for seg in kp.segments {
+    for seg in runsOfTrue(pose.present) {
         let x = Array(pose.joints[(seg.lowerBound * 51)..<(seg.upperBound * 51)])
         let y = OneEuroFilter.filter(x, channels: 51, times: Array(times[seg]), parameters: parameters)
         out.joints.replaceSubrange((seg.lowerBound * 51)..<(seg.upperBound * 51), with: y)

@@ -107,12 +107,7 @@ struct Run: ParsableCommand {
 
     private func blazePoseDirectory() throws -> String {
         let fm = FileManager.default
-        var candidates: [String] = []
-        if let pose2dModels { candidates = [pose2dModels] } else {
-            var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-            for _ in 0..<6 { candidates.append(dir.appendingPathComponent("Models/blazepose").path); dir = dir.deletingLastPathComponent() }
-            candidates.append(fm.currentDirectoryPath + "/Models/blazepose")
-        }
+        let candidates = pose2dModels.map { [$0] } ?? ModelFolders.candidates("blazepose").map(\.path)
         for c in candidates where fm.fileExists(atPath: c + "/pose_detection.tflite") && fm.fileExists(atPath: c + "/pose_landmark_full.tflite") {
             return c
         }

@@ -89,7 +89,7 @@ struct WorldFrameEvalTests {
         for (label, kp, focal) in [("exact 2D, true focal", gt.kp, gt.camera.focalPx),
                                    ("BlazePose 2D, default 60° focal", try Keypoints2DCSV.read(path: blaze2D), PinholeCamera.assumed(width: 640, height: 480).focalPx),
                                    ("exact 2D, focal +25 %", gt.kp, gt.camera.focalPx * 1.25)] {
-            let pose = lifter.lift(kp, coordinates: .camera)
+            let pose = lifter.lift(kp)
             let camera = PinholeCamera(focalPx: focal, cx: 320, cy: 240)
             let w = WorldMotion.make(keypoints: kp, cameraPose: pose, camera: camera, fps: 25)
             let root = rootError(w.rootInCamera, gt.pelvisCamera)

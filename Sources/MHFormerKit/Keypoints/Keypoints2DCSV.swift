@@ -26,18 +26,21 @@ public struct Keypoints2D: Sendable {
     }
 
     /// Contiguous runs of frames with a person, as index ranges.
-    public var segments: [Range<Int>] {
-        var out: [Range<Int>] = []
-        var i = 0
-        while i < count {
-            if !present[i] { i += 1; continue }
-            var j = i
-            while j < count && present[j] { j += 1 }
-            out.append(i..<j)
-            i = j
-        }
-        return out
+    public var segments: [Range<Int>] { runsOfTrue(present) }
+}
+
+/// The index ranges of the maximal runs of `true` in `flags`.
+public func runsOfTrue(_ flags: [Bool]) -> [Range<Int>] {
+    var out: [Range<Int>] = []
+    var i = 0
+    while i < flags.count {
+        if !flags[i] { i += 1; continue }
+        var j = i
+        while j < flags.count && flags[j] { j += 1 }
+        out.append(i..<j)
+        i = j
     }
+    return out
 }
 
 public enum Keypoints2DCSV {

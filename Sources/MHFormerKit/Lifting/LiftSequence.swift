@@ -15,16 +15,15 @@ public enum CoordinateFrame: String, CaseIterable, Sendable {
 }
 
 extension Lifter {
-    /// `coordinates` may be .camera or .demo (per-frame transforms); .world needs WorldMotion.
-    public func lift(_ kp: Keypoints2D, coordinates: CoordinateFrame = .camera, flip: Bool = true,
-                     progress: ((Int) -> Void)? = nil) -> Pose3DSequence {
+    /// Root-relative camera-frame joints for every row of `kp` (other frames: Lifter.cameraToWorld
+    /// for the demo's frame, WorldMotion for the world frame).
+    public func lift(_ kp: Keypoints2D, flip: Bool = true, progress: ((Int) -> Void)? = nil) -> Pose3DSequence {
         var joints = [Float](repeating: 0, count: kp.count * 51)
         var done = 0
         for seg in kp.segments {
             let pts = Array(kp.points[(seg.lowerBound * 34)..<(seg.upperBound * 34)])
-            var y = lift(pts, frames: seg.count, width: kp.width, height: kp.height, flip: flip,
+            let y = lift(pts, frames: seg.count, width: kp.width, height: kp.height, flip: flip,
                          progress: { progress?(done + $0) })
-            if coordinates == .demo { y = Lifter.cameraToWorld(y) }
             joints.replaceSubrange((seg.lowerBound * 51)..<(seg.upperBound * 51), with: y)
             done += seg.count
         }
@@ -32,11 +31,10 @@ extension Lifter {
     }
 }
 
-public enum DefaultWeights {
-    /// The project's own weights: `Models/mhformer-cmu-T*.safetensors`, looked up in $MHFORMER_MODELS,
-    /// then beside the executable and its parent folders (a build tree inside the repository), then in
-    /// ./Models.
-    public static func find() -> String? {
+/// Where the tool looks for its model files: $MHFORMER_MODELS, then `Models/` beside the executable
+/// and its parent folders (a build tree inside the repository), then ./Models.
+public enum ModelFolders {
+    public static func candidates(_ subfolder: String? = nil) -> [URL] {
         var dirs: [URL] = []
         if let env = ProcessInfo.processInfo.environment["MHFORMER_MODELS"] { dirs.append(URL(fileURLWithPath: env)) }
         var exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
@@ -45,7 +43,14 @@ public enum DefaultWeights {
             exe = exe.deletingLastPathComponent()
         }
         dirs.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("Models"))
-        for dir in dirs {
+        return subfolder.map { sub in dirs.map { $0.appendingPathComponent(sub) } } ?? dirs
+    }
+}
+
+public enum DefaultWeights {
+    /// The project's own weights: `mhformer-cmu-T*.safetensors` in the first of ModelFolders that has one.
+    public static func find() -> String? {
+        for dir in ModelFolders.candidates() {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else { continue }
             if let name = names.filter({ $0.hasPrefix("mhformer-cmu-T") && $0.hasSuffix(".safetensors") }).sorted().first {
                 return dir.appendingPathComponent(name).path
