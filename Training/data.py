@@ -1,6 +1,6 @@
 """Training / evaluation data: CMU mocap (17 Human3.6M joints) seen through random virtual cameras.
 
-Mocap (see /work/shared/data/mocap/README.md): mm, world Y-up, 50 fps, global positions.
+Mocap (see ../shared/data/mocap/README.md): mm, world Y-up, 50 fps, global positions.
 A training sample is one window of T video frames:
   input  x: (T, 17, 2) float32  2D keypoints normalised exactly as the demo does (divide by the width)
   target y: (T, 17, 3) float32  root-relative camera-frame metres, x right, y down, z forward
@@ -9,7 +9,12 @@ which is what the official MHFormer is trained on (Human3.6M camera space).
 Augmentation (all drawn from a numpy Generator so runs are reproducible):
   playback speed 0.5x-2x and video rate 24-60 fps (the 50 fps data resampled by interpolation),
   bone-length scaling + global scale, left/right mirroring, random camera (placement, FOV, image size),
-  detector-like 2D noise and the systematic mocap-vs-detector hip offset (inputs only).
+  and 2D input corruption (inputs only, targets stay the mocap joints), one of:
+    "detector": the corruption model fitted to our BlazePose on rendered mocap (detector_error.json, made by
+                detector_error.py): per-joint 3D body-frame offsets, temporally correlated spread, gross errors,
+                left/right swaps; joints outside the image get a larger, slowly drifting error (BlazePose guesses
+                them); close-up cameras put part of the body outside the image;
+    "random":   the earlier hand-set noise (NoiseLevel), kept for evaluate.py's noisy column and old runs.
 """
 import json
 from dataclasses import dataclass
@@ -43,6 +48,7 @@ class Sequence:
     subject: str
     description: str
     pos: np.ndarray  # (N, 17, 3) float32 metres, world Y-up, 50 fps
+    source_skeleton: str = ""  # cmu_asf, cmu_expmap, cmu_daz, cmu_max (see the mocap README)
 
 
 def load_sequences(root, split="train"):
@@ -60,7 +66,7 @@ def load_sequences(root, split="train"):
         fps = float(s.get("fps", index.get("fps", MOCAP_FPS)))
         if abs(fps - MOCAP_FPS) > 1e-6:
             pos = resample(pos, np.arange(0, len(pos) - 1 + 1e-9, fps / MOCAP_FPS))
-        out.append(Sequence(s["sequence"], s["subject"], s.get("description", ""), pos))
+        out.append(Sequence(s["sequence"], s["subject"], s.get("description", ""), pos, s.get("source_skeleton", "")))
     if not out:
         raise ValueError(f"no sequences with split {split!r} in {root}")
     return out
@@ -171,6 +177,28 @@ def random_camera(rng, target, body_height=1.8, min_distance=2.5):
     return Camera(R, center, f, width / 2, height / 2, width, height)
 
 
+def closeup_camera(rng, mid):
+    """A camera so close that part of the body leaves the image (close-ups, people at the edge of the frame).
+    mid (17, 3): the window's middle pose. The body's height spans 1.1-1.6 image heights, the camera aims
+    somewhere between the hips and the head (so mostly the legs are cut), yaw all round, FOV 40-90 degrees,
+    and it is kept at least 0.6 m from every joint of that pose."""
+    width, height = IMAGE_SIZES[rng.integers(len(IMAGE_SIZES))]
+    hfov = np.radians(rng.uniform(40, 90))
+    tan_h = np.tan(hfov / 2)
+    tan_v = tan_h * height / width
+    body = max(1.0, float(mid[:, 1].max() - mid[:, 1].min()) + 0.1)
+    dist = max(0.6 + float(np.linalg.norm(mid[:, [0, 2]] - mid[0, [0, 2]], axis=-1).max()),
+               body / rng.uniform(1.1, 1.6) / (2 * tan_v))
+    yaw = rng.uniform(0, 2 * np.pi)
+    aim_y = mid[0, 1] + rng.uniform(0.0, 1.0) * (mid[10, 1] - mid[0, 1])
+    center = np.array([mid[0, 0] + dist * np.sin(yaw), aim_y + rng.uniform(-0.3, 0.3), mid[0, 2] + dist * np.cos(yaw)])
+    look = np.array([mid[0, 0], aim_y, mid[0, 2]])
+    R = look_rotation(look - center, roll=np.radians(rng.uniform(-3, 3)))
+    R = _rot_y(rng.uniform(-0.2, 0.2) * hfov / 2) @ R
+    f = (width / 2) / tan_h
+    return Camera(R, center, f, width / 2, height / 2, width, height)
+
+
 def _rot_x(a):
     c, s = np.cos(a), np.sin(a)
     return np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
@@ -201,6 +229,80 @@ def random_noise_level(rng):
     return NoiseLevel(jitter=rng.uniform(0.0, 0.02), smooth=rng.uniform(0, 1),
                       outlier_p=rng.uniform(0, 0.01), outlier_size=rng.uniform(0.05, 0.25),
                       dropout_p=rng.uniform(0, 0.08), hip_offset=rng.uniform(0, 1))
+
+
+TAIL_LOG_SD = 0.6  # chosen so the corrupted renders' error percentiles match the detector's (see Models/README.md)
+
+
+class DetectorModel:
+    """Our BlazePose's 2D error, fitted on rendered training mocap by detector_error.py (detector_error.json).
+
+    corrupt(rng, cam_pos (T,17,3) camera metres, cam, strength, video_fps) -> (T,17,2) pixels:
+      1. each joint moves by its fitted 3D offset in the body's own frame (left, up, forward), in torso lengths,
+         times `strength`, then everything is projected (the joint-definition differences: BlazePose's hips are
+         lower than the mocap hip centres, its head point sits in the face, ...);
+      2. temporally correlated 2D error per joint: AR(1) with the fitted lag-1 correlation (at 25 frames/s,
+         converted to the window's rate) and the fitted spread x strength, in projected torso lengths;
+      3. gross errors at the fitted rate per joint (x strength), in runs of 1-5 frames;
+      4. left/right swaps of the legs or the arms at the fitted share and run length (x strength);
+      5. joints outside the image (close-ups): BlazePose still returns them, as guesses. They get an extra slowly
+         drifting error of 0.25 torso lengths (a guess of ours, not fitted: the renders keep the body in view).
+    """
+
+    def __init__(self, path):
+        m = json.loads(Path(path).read_text())
+        self.bias = np.array(m["bias"], dtype=np.float64)              # (17, 3) torso lengths, body frame
+        self.sigma = np.array(m["sigma"], dtype=np.float64)            # (17,) projected torso lengths
+        self.rho25 = np.clip(np.array(m["lag1_autocorr"], dtype=np.float64), 0.0, 0.99)  # at 25 frames/s
+        self.outlier_rate = np.array(m["outlier_rate"], dtype=np.float64)
+        self.outlier_size = np.maximum(np.array(m["outlier_size"], dtype=np.float64), m["outlier_threshold"])
+        self.swap = m["lr_swap"]
+
+    def corrupt(self, rng, cam_pos, cam, strength=1.0, video_fps=25.0):
+        t = len(cam_pos)
+        R, L = body_axes(cam_pos)                                          # (T,3,3), (T,)
+        moved = cam_pos + np.einsum("tij,kj->tki", R, self.bias) * (strength * L)[:, None, None]
+        uv = cam.project(moved)
+        torso_px = cam.f * L / np.maximum(cam_pos[:, 0, 2], 0.3)          # (T,) projected torso length
+        rho = self.rho25 ** (25.0 / video_fps)                             # (17,)
+        noise = np.empty((t, 17, 2))
+        noise[0] = rng.standard_normal((17, 2))
+        for i in range(1, t):
+            noise[i] = rho[:, None] * noise[i - 1] + np.sqrt(1 - rho[:, None] ** 2) * rng.standard_normal((17, 2))
+        # Heavy tails: the measured error is not Gaussian (p95 is 3x the median), so each joint's spread
+        # is scaled per window by a log-normal factor (median 1).
+        spread = self.sigma * strength * np.exp(TAIL_LOG_SD * rng.standard_normal(17))
+        err = noise * spread[None, :, None]
+        # Gross errors: runs of 1-5 frames, random direction, size around the fitted median.
+        starts = rng.random((t, 17)) < self.outlier_rate * strength / 3.0
+        for i, j in zip(*np.nonzero(starts)):
+            n = int(rng.integers(1, 6))
+            err[i:i + n, j] += rng.standard_normal(2) / np.sqrt(2) * self.outlier_size[j]
+        # Joints outside the image: a slowly drifting guess.
+        outside = (uv[..., 0] < 0) | (uv[..., 0] >= cam.width) | (uv[..., 1] < 0) | (uv[..., 1] >= cam.height)
+        if outside.any():
+            drift = _smooth_noise(rng, (t, 17, 2), width=9)
+            err += outside[..., None] * drift * 0.25 * strength
+        uv = uv + err * torso_px[:, None, None]
+        # Left/right swaps (labels exchanged for a run of frames).
+        for group, (left, right) in (("legs", ([4, 5, 6], [1, 2, 3])), ("arms", ([11, 12, 13], [14, 15, 16]))):
+            share, run = self.swap[group]["share"] * strength, max(1.0, self.swap[group]["mean_run_frames"])
+            for i in np.nonzero(rng.random(t) < share / run)[0]:
+                n = int(rng.integers(1, int(2 * run) + 1))
+                uv[i:i + n, left + right] = uv[i:i + n, right + left]
+        return uv
+
+
+def body_axes(X):
+    """X (..., 17, 3) -> (R (..., 3, 3) with columns = the body's left, up, forward axes; torso length (...)).
+    The same construction as detector_error.body_frame (it must match the fit)."""
+    left = X[..., 4, :] - X[..., 1, :]
+    left = left / (np.linalg.norm(left, axis=-1, keepdims=True) + 1e-9)
+    torso_vec = (X[..., 11, :] + X[..., 14, :]) / 2 - (X[..., 1, :] + X[..., 4, :]) / 2
+    torso = np.linalg.norm(torso_vec, axis=-1)
+    up = torso_vec - (torso_vec * left).sum(-1, keepdims=True) * left
+    up = up / (np.linalg.norm(up, axis=-1, keepdims=True) + 1e-9)
+    return np.stack([left, up, np.cross(left, up)], axis=-1), torso
 
 
 def person_size(uv):
@@ -288,14 +390,25 @@ def render_window(pos, cam, noise_rng=None, level=None):
 class WindowSampler:
     """Draws random training windows: sample(rng, batch) -> x (B,T,17,2), y (B,T,17,3) float32."""
 
-    def __init__(self, sequences, frames, augment=True, noise="random"):
-        """noise: "random" (training mix, see random_noise_level), None (exact 2D) or a fixed NoiseLevel."""
+    def __init__(self, sequences, frames, augment=True, noise="random", detector=None, closeup_p=0.0,
+                 daz_weight=1.0):
+        """noise: "random" (training mix, see random_noise_level), "detector" (the fitted detector model
+        `detector`, a DetectorModel, on 85 % of windows at a random strength; 15 % clean), "detector-fixed"
+        (that model at strength 1 on every window: validation), None (exact 2D) or a fixed NoiseLevel.
+        closeup_p: share of windows seen by a close-up camera (part of the body outside the image).
+        daz_weight: sampling weight of the cgspeed Daz-converted sequences (bent-elbow/knee rest pose bias,
+        see the mocap README) relative to the others."""
         self.seqs = sequences
         self.frames = frames
         self.augment = augment
         self.noise = noise
-        lengths = np.array([len(s.pos) for s in sequences], dtype=np.float64)
-        self.p = lengths / lengths.sum()  # every mocap frame equally likely as a window centre
+        self.detector = detector
+        self.closeup_p = closeup_p
+        if noise in ("detector", "detector-fixed") and detector is None:
+            raise ValueError("noise='detector' needs a DetectorModel")
+        weight = np.array([len(s.pos) * (daz_weight if s.source_skeleton == "cmu_daz" else 1.0)
+                           for s in sequences], dtype=np.float64)
+        self.p = weight / weight.sum()  # every mocap frame equally likely as a window centre (Daz reweighted)
 
     def sample(self, rng, batch):
         xs, ys = zip(*(self.sample_one(rng) for _ in range(batch)))
@@ -312,8 +425,19 @@ class WindowSampler:
             pos = scale_bones(pos, group, glob)
             if rng.random() < 0.5:
                 pos = mirror(pos)
-        mid = pos[(self.frames - 1) // 2, 0]
-        cam = random_camera(rng, mid, body_height=_body_height(pos))
+        mid = pos[(self.frames - 1) // 2]
+        if self.closeup_p and rng.random() < self.closeup_p:
+            cam = closeup_camera(rng, mid)
+        else:
+            cam = random_camera(rng, mid[0], body_height=_body_height(pos))
+        if self.noise in ("detector", "detector-fixed"):
+            strength = 1.0 if self.noise == "detector-fixed" else (0.0 if rng.random() < 0.15 else rng.uniform(0.5, 1.5))
+            cam_pos = cam.to_camera(pos)
+            y = (cam_pos - cam_pos[:, :1]).astype(np.float32)
+            if strength == 0.0:
+                return normalize_screen(cam.project(cam_pos), cam.width, cam.height), y
+            uv = self.detector.corrupt(rng, cam_pos, cam, strength, video_fps=fps if self.augment else MOCAP_FPS)
+            return repeat_padded(normalize_screen(uv, cam.width, cam.height), lo, hi), y
         level = random_noise_level(rng) if self.noise == "random" else self.noise
         x, y = render_window(pos, cam, rng, level)
         if level is not None:

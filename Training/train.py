@@ -18,7 +18,17 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+def _threads_from_argv():
+    """--threads N must be known before torch is imported (OMP reads it once)."""
+    for i, a in enumerate(sys.argv):
+        if a == "--threads" and i + 1 < len(sys.argv):
+            return sys.argv[i + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return "1"
+
+
+os.environ.setdefault("OMP_NUM_THREADS", _threads_from_argv())
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
@@ -27,8 +37,7 @@ import data  # noqa: E402
 import mhformer as mh  # noqa: E402
 from baselines import MLPLifter  # noqa: E402
 
-torch.set_num_threads(1)
-
+REPO = Path(__file__).resolve().parent.parent
 VAL_SEED = 1234
 VAL_WINDOWS = 400
 
@@ -54,7 +63,23 @@ def parse_args(argv=None):
                    help="time-based schedule: cosine decay over this much training time, then final.pt "
                         "(overrides --steps as the end; 0 = step-based)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--data", default="/work/shared/data/mocap")
+    p.add_argument("--data", default=str(REPO / ".." / "shared" / "data" / "mocap"),
+                   help="mocap folder (default: ../shared/data/mocap beside the repository)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (a resumed run may change it)")
+    p.add_argument("--noise", choices=["random", "detector"], default="random",
+                   help="2D input corruption: 'detector' = the model fitted to our BlazePose "
+                        "(--detector-model), 'random' = the earlier hand-set noise")
+    p.add_argument("--detector-model", default=str(REPO / "Training" / "detector_error.json"))
+    p.add_argument("--closeup-p", type=float, default=0.0, help="share of windows seen by a close-up camera")
+    p.add_argument("--daz-weight", type=float, default=1.0,
+                   help="sampling weight of cgspeed Daz-converted sequences (bent-joint bias) vs the others")
+    p.add_argument("--freeze-bn", choices=["auto", "on", "off"], default="auto",
+                   help="keep the BatchNorm running statistics fixed (auto: on with --init-from). Fine-tuning on "
+                        "new inputs (close-ups put joints far outside the image) otherwise drifts them, and the "
+                        "model evaluates far worse than it trains")
+    p.add_argument("--init-from", default=None,
+                   help="start from these weights (.safetensors with the official names, or a train.py .pt); "
+                        "a fresh optimiser and schedule")
     p.add_argument("--run-dir", required=True)
     p.add_argument("--resume", action="store_true", help="continue from RUN_DIR/last.pt")
     p.add_argument("--validate-only", action="store_true", help="with --resume: log the validation of last.pt and exit")
@@ -100,18 +125,43 @@ def mpjpe(pred, target):
 
 
 def make_val_sets(args):
-    """Fixed validation windows (val subjects, no augmentation), exact and detector-noisy 2D."""
+    """Fixed validation windows (val subjects, no augmentation): exact 2D, the hand-set noise, and the
+    fitted detector model at strength 1."""
     seqs = data.load_sequences(args.data, "val")
     frames = model_frames(args)
+    detector = data.DetectorModel(args.detector_model)
     sets = {}
-    for name, noise in (("clean", None), ("noisy", data.NoiseLevel())):
-        sampler = data.WindowSampler(seqs, frames, augment=False, noise=noise)
+    for name, noise in (("clean", None), ("noisy", data.NoiseLevel()), ("detector", "detector-fixed")):
+        sampler = data.WindowSampler(seqs, frames, augment=False, noise=noise, detector=detector)
         sets[name] = sampler.sample(np.random.default_rng(VAL_SEED), VAL_WINDOWS)
     return sets
 
 
+def val_line(step, v):
+    return f"val step {step} " + " ".join(f"mpjpe_{k}_mm {x:.1f}" for k, x in v.items())
+
+
+def load_initial_weights(model, path):
+    """--init-from: official-named safetensors (e.g. Models/mhformer-cmu-T27.safetensors) or a .pt checkpoint."""
+    if path.endswith(".safetensors"):
+        import safetensors_np
+        sd = {k: torch.from_numpy(v) for k, v in safetensors_np.load(path).items()}
+    else:
+        sd = torch.load(path, map_location="cpu", weights_only=False)["model"]
+    model.load_state_dict(sd, strict=True)
+
+
+def set_train_mode(model, freeze_bn):
+    """model.train(), but with frozen BatchNorm layers in eval mode (running statistics used, not updated)."""
+    model.train()
+    if freeze_bn:
+        for m in model.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.eval()
+
+
 @torch.no_grad()
-def validate(model, val_sets, frames):
+def validate(model, val_sets, frames, freeze_bn=False):
     """Middle-frame MPJPE in mm (root zeroed, no flip TTA: a quick monitor, not the final metric)."""
     model.eval()
     pad = (frames - 1) // 2
@@ -123,7 +173,7 @@ def validate(model, val_sets, frames):
             pred = pred - pred[:, :1]
             errs.append(torch.linalg.vector_norm(pred - torch.from_numpy(y[s:s + 100, pad]), dim=-1).mean(-1))
         out[name] = float(torch.cat(errs).mean()) * 1000
-    model.train()
+    set_train_mode(model, freeze_bn)
     return out
 
 
@@ -153,7 +203,11 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
 
+    torch.set_num_threads(args.threads)
     model = build_model(args)
+    if args.init_from and not (args.resume and (run / "last.pt").exists()):
+        load_initial_weights(model, args.init_from)
+        log(f"initialised from {args.init_from}")
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     step, elapsed_before = 0, 0.0
     if args.resume and (run / "last.pt").exists():
@@ -170,14 +224,20 @@ def main(argv=None):
     log(f"model {args.model} params {n_params} args {vars(args)}")
 
     frames = model_frames(args)
-    sampler = data.WindowSampler(data.load_sequences(args.data, "train"), frames)
+    detector = data.DetectorModel(args.detector_model) if args.noise == "detector" else None
+    sampler = data.WindowSampler(data.load_sequences(args.data, "train"), frames, noise=args.noise,
+                                 detector=detector, closeup_p=args.closeup_p, daz_weight=args.daz_weight)
     val_sets = make_val_sets(args)
 
+    freeze_bn = args.freeze_bn == "on" or (args.freeze_bn == "auto" and bool(args.init_from))
     if args.validate_only:
-        v = validate(model, val_sets, frames)
-        log(f"val step {step} mpjpe_clean_mm {v['clean']:.1f} mpjpe_noisy_mm {v['noisy']:.1f}")
+        v = validate(model, val_sets, frames, freeze_bn)
+        log(val_line(step, v))
         return
-    model.train()
+    set_train_mode(model, freeze_bn)
+    log(f"BatchNorm statistics {'frozen' if freeze_bn else 'updated'} during training")
+    if step == 0 and args.init_from:
+        log(val_line(step, validate(model, val_sets, frames, freeze_bn)) + " (the initial weights)")
     t0 = time.time()
     last_ckpt = t0
     losses = []
@@ -205,15 +265,15 @@ def main(argv=None):
                 f"elapsed_min {elapsed / 60:.1f}")
             losses = []
         if step % args.val_every == 0 or finished():
-            v = validate(model, val_sets, frames)
-            log(f"val step {step} mpjpe_clean_mm {v['clean']:.1f} mpjpe_noisy_mm {v['noisy']:.1f}")
+            v = validate(model, val_sets, frames, freeze_bn)
+            log(val_line(step, v))
         if time.time() - last_ckpt > args.ckpt_minutes * 60 or finished():
             save_checkpoint(run / "last.pt", model, opt, step, rng, args, elapsed)
             last_ckpt = time.time()
         if args.max_minutes and elapsed > args.max_minutes * 60:
             save_checkpoint(run / "last.pt", model, opt, step, rng, args, elapsed)
-            v = validate(model, val_sets, frames)
-            log(f"val step {step} mpjpe_clean_mm {v['clean']:.1f} mpjpe_noisy_mm {v['noisy']:.1f}")
+            v = validate(model, val_sets, frames, freeze_bn)
+            log(val_line(step, v))
             log(f"stopped at step {step}: --max-minutes reached")
             return
     save_checkpoint(run / "final.pt", model, opt, step, rng, args, elapsed_before + time.time() - t0)

@@ -103,3 +103,74 @@ def test_safetensors_reader(tmp_path):
     assert set(back) == set(tensors)
     for k, v in tensors.items():
         assert back[k].dtype == v.dtype and np.array_equal(back[k], v)
+
+
+# ------------------------------------------------------------------ the fitted detector corruption
+DETECTOR_MODEL = Path(__file__).resolve().parents[1] / "detector_error.json"
+
+
+def facing_camera(width=1280, height=720, f=1000.0):
+    """A camera on +Z, 5 m from toy_pose, looking back at it (the person faces the camera)."""
+    return data.Camera(data.look_rotation(np.array([0.0, 0.0, -1.0])), np.array([0.0, 1.0, 5.0]), f,
+                       width / 2, height / 2, width, height)
+
+
+def test_body_axes_are_a_right_handed_rotation():
+    R, torso = data.body_axes(toy_pose(3).astype(np.float64))
+    np.testing.assert_allclose(R @ R.transpose(0, 2, 1), np.broadcast_to(np.eye(3), (3, 3, 3)), atol=1e-9)
+    np.testing.assert_allclose(np.linalg.det(R), 1.0, atol=1e-9)
+    np.testing.assert_allclose(R[0, :, 0], [1, 0, 0], atol=1e-9)   # toy_pose's left is +X
+    np.testing.assert_allclose(R[0, :, 1], [0, 1, 0], atol=1e-9)   # up is +Y
+    np.testing.assert_allclose(torso, 0.45, atol=1e-6)             # shoulder mid 1.45, hip mid 1.0
+
+
+def test_detector_corruption_at_strength_zero_is_the_exact_projection():
+    model = data.DetectorModel(DETECTOR_MODEL)
+    cam = facing_camera()
+    cam_pos = cam.to_camera(toy_pose(30).astype(np.float64))
+    uv = model.corrupt(np.random.default_rng(0), cam_pos, cam, strength=0.0)
+    np.testing.assert_allclose(uv, cam.project(cam_pos), atol=1e-9)
+
+
+def test_detector_corruption_moves_the_hips_down_like_blazepose():
+    """The fitted hips sit below the mocap hip centres (detector_error.json): on average over many draws the
+    corrupted hips are lower in the image (y down) by roughly the fitted offset, and the spread is non-zero."""
+    model = data.DetectorModel(DETECTOR_MODEL)
+    cam = facing_camera()
+    cam_pos = cam.to_camera(toy_pose(30).astype(np.float64))
+    exact = cam.project(cam_pos)
+    torso_px = cam.f * 0.45 / cam_pos[0, 0, 2]
+    rng = np.random.default_rng(3)
+    dy = np.mean([model.corrupt(rng, cam_pos, cam)[:, [1, 4], 1] - exact[:, [1, 4], 1] for _ in range(200)])
+    expected = -np.mean(model.bias[[1, 4], 1]) * torso_px          # bias 'up' < 0 -> lower -> larger y
+    assert expected > 0 and abs(dy - expected) < 0.3 * expected
+
+
+def test_closeup_camera_cuts_the_legs_and_keeps_the_head():
+    rng = np.random.default_rng(0)
+    pose = toy_pose(1)[0].astype(np.float64)
+    cut = 0
+    for _ in range(50):
+        cam = data.closeup_camera(rng, pose)
+        cam_pos = cam.to_camera(pose)
+        assert (cam_pos[:, 2] > 0.3).all()   # every joint well in front of the camera
+        uv = cam.project(cam_pos)
+        inside = (uv[:, 0] >= 0) & (uv[:, 0] < cam.width) & (uv[:, 1] >= 0) & (uv[:, 1] < cam.height)
+        cut += not inside.all()
+    # The body is 1.1-1.6 image heights tall, except where the camera may come no closer (0.6 m from every
+    # joint) and a wide portrait view still holds it all.
+    assert cut >= 30
+
+
+def test_detector_sampler_targets_stay_clean():
+    """The corruption touches the 2D input only: targets equal the exact root-relative camera-frame pose."""
+    seqs = [data.Sequence("toy", "toy", "", toy_pose(60), "cmu_asf")]
+    model = data.DetectorModel(DETECTOR_MODEL)
+    noisy = data.WindowSampler(seqs, 9, augment=False, noise="detector-fixed", detector=model)
+    clean = data.WindowSampler(seqs, 9, augment=False, noise=None)
+    for seed in range(5):   # the same seed draws the same window and camera; only the noisy one draws noise after
+        xn, yn = noisy.sample_one(np.random.default_rng(seed))
+        xc, yc = clean.sample_one(np.random.default_rng(seed))
+        assert np.isfinite(xn).all() and xn.shape == xc.shape
+        assert not np.allclose(xn, xc)
+        np.testing.assert_array_equal(yn, yc)
