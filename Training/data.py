@@ -181,7 +181,8 @@ def closeup_camera(rng, mid):
     """A camera so close that part of the body leaves the image (close-ups, people at the edge of the frame).
     mid (17, 3): the window's middle pose. The body's height spans 1.1-1.6 image heights, the camera aims
     somewhere between the hips and the head (so mostly the legs are cut), yaw all round, FOV 40-90 degrees,
-    and it is kept at least 0.6 m from every joint of that pose."""
+    and it stays at least 0.6 m (horizontally) beyond the pose's horizontal extent around the pelvis, so every
+    joint is in front of it (looking down, the feet may come within about 0.3 m of the image plane)."""
     width, height = IMAGE_SIZES[rng.integers(len(IMAGE_SIZES))]
     hfov = np.radians(rng.uniform(40, 90))
     tan_h = np.tan(hfov / 2)
