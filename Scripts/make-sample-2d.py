@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Write a sample 2D keypoint CSV (input of `mhformer lift`) and its 3D ground truth from CMU mocap.
 
-One validation sequence of /work/shared/data/mocap (CMU subject 02, not used for training) is
+One validation sequence of ../shared/data/mocap (CMU subject 02, not used for training) is
 projected through a fixed virtual camera (Training/sample_io.py: 1280x720, 60 deg horizontal FOV,
 4.5 m away, 1.5 m high). Exact projection, no detector noise; 50 fps like the mocap.
 
-Usage: python3 Scripts/make-sample-2d.py [--data /work/shared/data/mocap] [--out Samples]
+Usage: python3 Scripts/make-sample-2d.py [--data ../shared/data/mocap] [--out Samples]
        [--sequence cmu_02_05] [--action punch] [--seconds 10]
 Needs numpy only.
 """
@@ -23,7 +23,7 @@ import sample_io  # noqa: E402
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", default="/work/shared/data/mocap")
+    p.add_argument("--data", default=str(Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mocap"))
     p.add_argument("--out", default=str(ROOT / "Samples"))
     p.add_argument("--sequence", default="cmu_02_05", help="CMU 02_05 'punch/strike' (cmu02 walks last ~3 s only)")
     p.add_argument("--action", default="punch")

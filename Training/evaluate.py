@@ -1,10 +1,10 @@
 """Evaluate a 2D->3D lifter on mocap sequences seen by fixed, seeded virtual cameras.
 
-  python3 Training/evaluate.py --data /work/shared/data/mocap --weights Models/mhformer-cmu-T27.safetensors
+  python3 Training/evaluate.py --data ../shared/data/mocap --weights Models/mhformer-cmu-T27.safetensors
   python3 Training/evaluate.py --data DIR --weights Training/runs/mlp/final.pt     (MLP baseline checkpoint)
   python3 Training/evaluate.py --data DIR --weights mean                            (training mean pose)
 
-DIR holds index.json + <subject>.npz as /work/shared/data/mocap. Every sequence of --split is
+DIR holds index.json + <subject>.npz as ../shared/data/mocap. Every sequence of --split is
 projected through --cameras random cameras (seeded by --seed, sequence and camera number; same
 placement rules as training), once exactly and once with detector-like 2D noise (data.NoiseLevel()
 defaults: jitter 1% of person size, slow drift, outliers, drop-outs, hip offset 0.5). Each frame is

@@ -33,7 +33,7 @@ SEQUENCE, FIRST, COUNT = "cmu_131_01", 150, 120
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--weights", default=None, help="default: the one Models/mhformer-cmu-T*.safetensors")
-    p.add_argument("--data", default="/work/shared/data/mocap")
+    p.add_argument("--data", default=str(ROOT / ".." / "shared" / "data" / "mocap"))
     p.add_argument("--out", default=str(ROOT / "Tests" / "Fixtures" / "cmu-val-clip"))
     args = p.parse_args()
     weights = Path(args.weights or sorted((ROOT / "Models").glob("mhformer-cmu-T*.safetensors"))[0])

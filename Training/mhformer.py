@@ -1,4 +1,4 @@
-"""MHFormer (Li et al., CVPR 2022) in PyTorch, written from /work/shared/docs/mhformer-reference.md.
+"""MHFormer (Li et al., CVPR 2022) in PyTorch, written from ../shared/docs/mhformer-reference.md.
 
 The module tree is laid out so that `state_dict()` uses exactly the tensor names of the official
 checkpoints (`model_*.pth`), so official weights load with `strict=True` and our trained weights can be

@@ -1,6 +1,6 @@
 """Parity of Training/mhformer.py with the official MHFormer, via the shared reference fixtures.
 
-The fixtures (/work/shared/fixtures/mhformer, or $MHFORMER_SHARED/fixtures/mhformer) were made by the
+The fixtures (../shared/fixtures/mhformer beside the repository, or $MHFORMER_SHARED/fixtures/mhformer) were made by the
 official code with small random models. Every comparison uses max abs error <= 1e-4.
 
 Run: OMP_NUM_THREADS=1 python3 -m pytest -q Training/tests
@@ -19,7 +19,7 @@ import mhformer as mh  # noqa: E402
 
 torch.set_num_threads(1)
 
-SHARED = Path(os.environ.get("MHFORMER_SHARED", "/work/shared"))
+SHARED = Path(os.environ.get("MHFORMER_SHARED", Path(__file__).resolve().parents[2] / ".." / "shared"))
 FIXTURES = SHARED / "fixtures" / "mhformer"
 ATOL = 1e-4
 CONFIGS = ["small27", "small81"]
