@@ -51,7 +51,7 @@ args = ap.parse_args(argv)
 # ---------------------------------------------------------------- clip, camera, ground truth
 W, H = [int(x) for x in args.res.split("x")]
 J, meta = synth_gt.load_clip(args.seq, args.start, args.seconds, args.fps, args.mocap)
-cam = synth_gt.place_camera(J, W, H, args.azimuth, args.az_offset, args.dist, hfov_deg=args.hfov)
+cam = synth_gt.place_camera_from_args(J, W, H, args)
 os.makedirs(args.out_dir, exist_ok=True)
 prefix = os.path.join(args.out_dir, args.name)
 style = {}

@@ -87,12 +87,13 @@ def project(Xw, K, R, t):
 
 
 def place_camera(J, W, H, azimuth_deg=None, az_offset_deg=30.0, dist_m=4.0, cam_h_m=1.6, target_h_m=0.95,
-                 hfov_deg=60.0, margin=0.06, pad_m=0.15):
+                 hfov_deg=60.0, margin=0.06, pad_m=0.15, fit=True):
     """Camera at eye height cam_h_m, dist_m (horizontally) from the clip centre, aimed at the clip
     centre at target_h_m. azimuth = direction from the centre to the camera, degrees from +Z towards
     +X; default: the mean facing direction + az_offset_deg (front-oblique view). The distance (never
     the focal length) grows in 0.25 m steps until every joint, padded by pad_m for the flesh, the
-    head top and the shoes, stays `margin` of the image size away from the border."""
+    head top and the shoes, stays `margin` of the image size away from the border. fit=False keeps
+    dist_m as it is (close-ups: part of the body may leave the image)."""
     if azimuth_deg is None:
         f = facing(J).mean(0)
         azimuth_deg = float(np.degrees(np.arctan2(f[0], f[2])) + az_offset_deg)
@@ -103,7 +104,7 @@ def place_camera(J, W, H, azimuth_deg=None, az_offset_deg=30.0, dist_m=4.0, cam_
     target = np.array([0.0, target_h_m, 0.0])
     pts = np.concatenate([J.reshape(-1, 3), J[:, 10] + [0, pad_m, 0], J[:, [3, 6]].reshape(-1, 3) - [0, 0.09, 0]])
     d = dist_m
-    for _ in range(60):
+    for _ in range(60 if fit else 1):
         pos = np.array([0.0, cam_h_m, 0.0]) + dirv * d
         R, t = look_at(pos, target)
         Xc, uv = project(pts, K, R, t)
@@ -178,10 +179,15 @@ def main():
     a = ap.parse_args()
     J, meta = load_clip(a.seq, a.start, a.seconds, a.fps, a.mocap)
     W, H = [int(x) for x in a.res.split("x")]
-    cam = place_camera(J, W, H, a.azimuth, a.az_offset, a.dist, hfov_deg=a.hfov)
+    cam = place_camera_from_args(J, W, H, a)
     os.makedirs(a.out_dir, exist_ok=True)
     write_gt(os.path.join(a.out_dir, a.name), J, cam, meta, a.fps)
     print("camera %.2f m away, azimuth %.1f deg" % (cam["distance_m"], cam["azimuth_deg"]))
+
+
+def place_camera_from_args(J, W, H, a):
+    return place_camera(J, W, H, a.azimuth, a.az_offset, a.dist, cam_h_m=a.cam_height, target_h_m=a.target_height,
+                        hfov_deg=a.hfov, fit=not a.no_fit)
 
 
 def add_clip_args(ap):
@@ -198,6 +204,10 @@ def add_clip_args(ap):
     ap.add_argument("--az-offset", type=float, default=30.0, help="deg added to the mean facing direction")
     ap.add_argument("--dist", type=float, default=4.0, help="m, horizontal; grown until the motion fits")
     ap.add_argument("--hfov", type=float, default=60.0, help="horizontal field of view, deg")
+    ap.add_argument("--cam-height", type=float, default=1.6, help="camera height above the floor, m")
+    ap.add_argument("--target-height", type=float, default=0.95, help="height of the aim point, m")
+    ap.add_argument("--no-fit", action="store_true",
+                    help="keep --dist as given: the body may leave the image (close-ups)")
 
 
 if __name__ == "__main__":
