@@ -11,6 +11,8 @@ struct Lift: ParsableCommand {
         Input: a CSV with columns frame, width, height, <joint>_x, <joint>_y for the 17 Human3.6M joints
         (\(Skeleton.jointNames.joined(separator: ", "))), optional time_s and <joint>_score.
         Output (.csv): frame, time_s, <joint>_x, <joint>_y, <joint>_z in metres; also .json, .trc, .bvh.
+        --scores adds <joint>_score columns to the CSV.
+        The joints are refitted to a rigid skeleton unless --no-rigid-skeleton is given.
         """)
 
     @Option(name: .long, help: "2D keypoints CSV.")
@@ -25,6 +27,9 @@ struct Lift: ParsableCommand {
         do {
             let (frame, format) = try lifting.validated(output: output)
             let kp = try Keypoints2DCSV.read(path: keypoints)
+            if lifting.scores, kp.scores == nil {
+                throw MHFormerError("--scores: \(keypoints) has no <joint>_score columns (no 2D scores to write)")
+            }
             let (model, weightsPath) = try lifting.loadModel()
             let seconds = try lifting.liftAndWrite(kp, model: model, frame: frame, format: format, output: output)
             let c = model.config

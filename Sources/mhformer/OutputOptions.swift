@@ -32,8 +32,12 @@ struct LiftingOptions: ParsableArguments {
     @Option(name: .long, help: "Frame rate for inputs without time stamps (JSON/TRC/BVH metadata, smoothing).")
     var fps: Double = 30
 
-    @Flag(name: .long, help: "Refit the joints to a rigid skeleton (constant bone lengths), exactly what a BVH export encodes.")
-    var rigidSkeleton = false
+    @Flag(name: .long, inversion: .prefixedNo,
+          help: "Refit the joints to a rigid skeleton (on by default): constant bone lengths, each the median over the frames where both of its joints have a 2D score >= 0.5; exactly what a BVH export encodes. --no-rigid-skeleton writes the model's raw output.")
+    var rigidSkeleton = true
+
+    @Flag(name: .long, help: "CSV output only: add 17 columns <joint>_score after the coordinates, the 2D detector's per-joint score (0..1) that the lifter received.")
+    var scores = false
 
     @Option(name: .long, help: "Also write a video to check the result by eye: the frames with the 2D skeleton beside the 3D skeleton (.mp4).")
     var overlay: String?
@@ -67,6 +71,9 @@ struct LiftingOptions: ParsableArguments {
             }
             outputFormat = f
         }
+        if scores, outputFormat != .csv {
+            throw MHFormerError("--scores adds columns to the CSV output only, not to \(outputFormat.rawValue) (the JSON output always has the scores)")
+        }
         guard fps > 0, fps.isFinite else { throw MHFormerError("--fps must be positive") }
         guard fovDeg > 1, fovDeg < 179 else { throw MHFormerError("--fov-deg must be between 1 and 179") }
         if let focalPx { guard focalPx > 0, focalPx.isFinite else { throw MHFormerError("--focal-px must be positive") } }
@@ -85,6 +92,9 @@ struct LiftingOptions: ParsableArguments {
     /// asked; `video` is the source for the overlay). Returns the lifting time in seconds.
     func liftAndWrite(_ kp: Keypoints2D, model: MHFormerModel, frame: CoordinateFrame, format: MotionFormat,
                       output: String, video: String? = nil) throws -> Double {
+        if scores, kp.scores == nil {
+            throw MHFormerError("--scores: the 2D keypoints have no scores (no <joint>_score columns)")
+        }
         let start = Date()
         var pose = Lifter(model: model).lift(kp, flip: !noFlip)
         let seconds = Date().timeIntervalSince(start)
@@ -93,7 +103,7 @@ struct LiftingOptions: ParsableArguments {
             pose = smoothed(pose, fps: rate, parameters: OneEuroParameters(minCutoff: smoothMinCutoff, beta: smoothBeta))
         }
         if rigidSkeleton {
-            pose.joints = BVH.fit(positions: pose.joints.map(Double.init), present: pose.present).positions.map(Float.init)
+            pose.joints = BVH.fit(positions: pose.joints.map(Double.init), present: pose.present, scores: kp.scores).positions.map(Float.init)
         }
         var written = pose
         switch frame {
@@ -103,7 +113,7 @@ struct LiftingOptions: ParsableArguments {
             let camera = PinholeCamera.assumed(width: kp.width, height: kp.height, fovDegrees: fovDeg, focalPx: focalPx)
             written.joints = WorldMotion.make(keypoints: kp, cameraPose: pose, camera: camera, zUp: zUp, fps: rate).joints
         }
-        try writeMotion(written, scores: kp.scores, coordinates: frame, zUp: zUp, fps: rate, format: format, to: output)
+        try writeMotion(written, scores: kp.scores, scoreColumns: scores, coordinates: frame, zUp: zUp, fps: rate, format: format, to: output)
         if let plot {
             let grid = SkeletonDrawing.plotGrid(pose)
             try PNGWriter.write(rgb: grid.pixels, width: grid.width, height: grid.height, to: plot)
@@ -128,8 +138,8 @@ func smoothed(_ pose: Pose3DSequence, fps: Double, parameters: OneEuroParameters
 }
 
 /// Writes in the chosen format; TRC and BVH are converted to Y-up axes.
-func writeMotion(_ pose: Pose3DSequence, scores: [Float]?, coordinates: CoordinateFrame, zUp: Bool, fps: Double,
-                 format: MotionFormat, to path: String) throws {
+func writeMotion(_ pose: Pose3DSequence, scores: [Float]?, scoreColumns: Bool = false, coordinates: CoordinateFrame, zUp: Bool,
+                 fps: Double, format: MotionFormat, to path: String) throws {
     var pose = pose
     var axes: String
     switch coordinates {
@@ -148,5 +158,5 @@ func writeMotion(_ pose: Pose3DSequence, scores: [Float]?, coordinates: Coordina
         axes = "Y up"
     }
     let description = MotionDescription(coordinates: coordinates.rawValue, axes: axes, rootRelative: coordinates != .world, fps: fps)
-    try MotionWriter.write(pose, scores: scores, description: description, format: format, to: path)
+    try MotionWriter.write(pose, scores: scores, description: description, format: format, scoreColumns: scoreColumns, to: path)
 }

@@ -11,6 +11,7 @@ struct Run: ParsableCommand {
         Writes one row per decoded frame (time_s from the video's time stamps). Frames without a person:
         gaps up to --max-gap seconds are interpolated, longer ones stay empty and the lifter runs on each
         contiguous part.
+        The joints are refitted to a rigid skeleton unless --no-rigid-skeleton is given.
         """)
 
     @Argument(help: "Video file (any container and codec FFmpeg decodes).")

@@ -46,7 +46,55 @@ struct BVHTests {
             #expect(dot(raw, got) > 0.99999)
         }
     }
+
+    @Test("bone lengths come from the frames where both joints are seen (2D score >= 0.5)")
+    func boneLengthsFromSeenFrames() throws {
+        let (p0, n) = try BVHTests.sampleMotion()
+        try #require(n >= 100)
+        // The right shin (knee 2 → ankle 3) is 0.40 m in the frames where the ankle is seen and 20 %
+        // too long in the (more numerous) frames where the detector only guessed it.
+        let seen = Set(stride(from: 0, to: n, by: 3))
+        var p = p0
+        var scores = [Float](repeating: 0.9, count: n * 17)
+        for i in 0..<n {
+            let knee = Array(p[(i * 51 + 6)..<(i * 51 + 9)]), ankle = Array(p[(i * 51 + 9)..<(i * 51 + 12)])
+            let length = seen.contains(i) ? 0.40 : 0.48
+            let moved = add(knee, normalised(sub(ankle, knee)).map { $0 * length })
+            p.replaceSubrange((i * 51 + 9)..<(i * 51 + 12), with: moved)
+            if !seen.contains(i) { scores[i * 17 + 3] = 0.3 }
+        }
+        let present = Array(repeating: true, count: n)
+        func shin(_ fit: BVH.Fit) -> Double { dot(fit.offsets[3], fit.offsets[3]).squareRoot() }
+
+        let withScores = BVH.fit(positions: p, present: present, scores: scores)
+        #expect(abs(shin(withScores) - 0.40) < 1e-9, "shin \(shin(withScores)) m")
+        for i in 0..<n {   // every frame of the fitted skeleton has that length
+            let d = sub(Array(withScores.positions[(i * 51 + 9)..<(i * 51 + 12)]), Array(withScores.positions[(i * 51 + 6)..<(i * 51 + 9)]))
+            #expect(abs(dot(d, d).squareRoot() - 0.40) < 1e-9)
+        }
+        // The other bones keep the lengths of a fit without scores (the ankle's score only touches the shin).
+        let plain = BVH.fit(positions: p, present: present)
+        #expect(abs(shin(plain) - 0.48) < 1e-9, "without scores the guessed frames win: \(shin(plain)) m")
+        for j in 1..<17 where j != 3 {
+            #expect(maxAbs(withScores.offsets[j], plain.offsets[j]) < 1e-12, "joint \(Skeleton.jointNames[j])")
+        }
+        // Too few seen frames (4 < 5): all frames are used.
+        var rare = [Float](repeating: 0.9, count: n * 17)
+        for i in 0..<n where i % 3 != 0 || i >= 12 { rare[i * 17 + 3] = 0.3 }
+        #expect(abs(shin(BVH.fit(positions: p, present: present, scores: rare)) - 0.48) < 1e-9)
+        // The threshold scales with the frames with a person: 10 % of them.
+        var tenth = [Float](repeating: 0.3, count: n * 17)
+        let needed = max(5, Int((0.1 * Double(n)).rounded(.up)))
+        for i in 0..<n where i % 3 == 0 { tenth[i * 17 + 3] = 0.9; tenth[i * 17 + 2] = 0.9 }
+        var fewer = tenth
+        var kept = 0
+        for i in 0..<n where i % 3 == 0 { kept += 1; if kept >= needed { fewer[i * 17 + 3] = 0.3 } }   // needed - 1 seen
+        #expect(abs(shin(BVH.fit(positions: p, present: present, scores: tenth)) - 0.40) < 1e-9)
+        #expect(abs(shin(BVH.fit(positions: p, present: present, scores: fewer)) - 0.48) < 1e-9)
+    }
 }
+
+private func maxAbs(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).map { abs($0 - $1) }.max() ?? 0 }
 
 private var blenderPath: String? {
     for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {

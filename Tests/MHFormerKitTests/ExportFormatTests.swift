@@ -84,6 +84,65 @@ struct ExportFormatTests {
         }
     }
 
+    @Test("--scores: 17 <joint>_score columns after the coordinates, the input's scores; empty without a person; the rest unchanged")
+    func scoreColumns() throws {
+        let dir = try ExportFormatTests.lift(["out.csv"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let weights = dir.appendingPathComponent("small_model.safetensors").path
+        let input = dir.appendingPathComponent("in.csv").path
+        let r = try run(Paths.tool, ["lift", "--keypoints", input, "--weights", weights, "-o", dir.appendingPathComponent("scores.csv").path, "--scores"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let plain = try String(contentsOf: dir.appendingPathComponent("out.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
+        let lines = try String(contentsOf: dir.appendingPathComponent("scores.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(plain[0] == Pose3DCSV.header && plain[0].split(separator: ",").count == 53)
+        #expect(lines[0] == plain[0] + "," + Skeleton.jointNames.map { "\($0)_score" }.joined(separator: ","))
+        #expect(lines.count == 61 && plain.count == 61)
+        for i in 0..<60 {
+            let cells = lines[i + 1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            #expect(cells.count == 70)
+            #expect(cells[0..<53].joined(separator: ",") == plain[i + 1])    // the coordinates as without --scores
+            for j in 0..<17 {
+                if i == 30 { #expect(cells[53 + j].isEmpty); continue }
+                #expect(Float(cells[53 + j]) == Float((i * 17 + j) % 10) / 10)
+            }
+        }
+    }
+
+    @Test("BVH forward kinematics equals the rigid CSV (the default), also when the BVH is written from the raw joints")
+    func bvhMatchesRigidCSV() throws {
+        let dir = try ExportFormatTests.lift(["rigid.csv", "rigid.bvh"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let weights = dir.appendingPathComponent("small_model.safetensors").path
+        let input = dir.appendingPathComponent("in.csv").path
+        for out in ["raw.csv", "raw.bvh"] {
+            let r = try run(Paths.tool, ["lift", "--keypoints", input, "--weights", weights, "-o", dir.appendingPathComponent(out).path, "--no-rigid-skeleton"])
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let (_, rigid) = try read3DCSV(dir.appendingPathComponent("rigid.csv").path)
+        let (_, raw) = try read3DCSV(dir.appendingPathComponent("raw.csv").path)
+        func length(_ v: [Float], _ i: Int, _ j: Int) -> Double {
+            let d = (0..<3).map { Double(v[i * 51 + 3 * j + $0] - v[i * 51 + 3 * Skeleton.parents[j] + $0]) }
+            return dot(d, d).squareRoot()
+        }
+        // Rigid: every bone has one length; raw: the lengths vary.
+        var rigidSpread = 0.0, rawSpread = 0.0
+        for j in 1..<17 {
+            let a = (0..<60).filter { $0 != 30 }.map { length(rigid, $0, j) }, b = (0..<60).filter { $0 != 30 }.map { length(raw, $0, j) }
+            rigidSpread = max(rigidSpread, a.max()! - a.min()!); rawSpread = max(rawSpread, b.max()! - b.min()!)
+        }
+        #expect(rigidSpread < 1e-5 && rawSpread > 1e-3, "bone length spread: rigid \(rigidSpread) m, raw \(rawSpread) m")
+        for name in ["rigid.bvh", "raw.bvh"] {
+            let (_, _, fk) = try BVH.forwardKinematics(try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8))
+            #expect(fk.count == 60)
+            var worst = 0.0
+            for i in 0..<60 where i != 30 { for k in 0..<51 {
+                let camera = k % 3 == 0 ? fk[i][k] : -fk[i][k]    // BVH is Y up: (x, -y, -z) of the camera frame
+                worst = max(worst, abs(camera - Double(rigid[i * 51 + k])))
+            } }
+            #expect(worst < 1e-4, "\(name): forward kinematics differs from the rigid CSV by \(worst * 1000) mm")
+        }
+    }
+
     @Test("--smooth lowers frame-to-frame jitter; --format overrides the extension; bad format is an error")
     func smoothingAndFormat() throws {
         let dir = try ExportFormatTests.lift(["raw.csv"])

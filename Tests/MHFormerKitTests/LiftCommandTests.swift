@@ -19,7 +19,8 @@ struct LiftCommandParityTests {
 
         for (coords, fixture) in [("camera", "demo_output_3d"), ("demo", "demo_world_3d")] {
             let out = dir.appendingPathComponent("out-\(coords).csv").path
-            let r = try run(Paths.tool, ["lift", "--keypoints", csv, "--weights", weights, "--output", out, "--coords", coords])
+            let r = try run(Paths.tool, ["lift", "--keypoints", csv, "--weights", weights, "--output", out, "--coords", coords,
+                                         "--no-rigid-skeleton"])
             #expect(r.status == 0, "mhformer lift failed: \(r.stderr)")
             let (frames, values) = try read3DCSV(out)
             #expect(frames == Array(0..<60))
@@ -49,7 +50,7 @@ struct LiftCommandParityTests {
         let csv = dir.appendingPathComponent("shuffled.csv").path
         try text.write(toFile: csv, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out.csv").path
-        let r = try run(Paths.tool, ["lift", "--keypoints", csv, "--weights", weights, "-o", out])
+        let r = try run(Paths.tool, ["lift", "--keypoints", csv, "--weights", weights, "-o", out, "--no-rigid-skeleton"])
         #expect(r.status == 0, "\(r.stderr)")
         let (frames, values) = try read3DCSV(out)
         #expect(frames == Array(100..<160))
@@ -71,7 +72,7 @@ struct LiftCommandParityTests {
         let csv = dir.appendingPathComponent("gap.csv").path
         try Keypoints2DCSV.write(kp, to: csv)
         let out = dir.appendingPathComponent("out.csv").path
-        let r = try run(Paths.tool, ["lift", "--keypoints", csv, "--weights", weights, "-o", out])
+        let r = try run(Paths.tool, ["lift", "--keypoints", csv, "--weights", weights, "-o", out, "--no-rigid-skeleton"])
         #expect(r.status == 0, "\(r.stderr)")
         let (frames, values) = try read3DCSV(out)
         #expect(frames.count == 60)
@@ -282,6 +283,18 @@ struct LiftBadInputTests {
         try writeSafetensors(shaped, to: p3)
         try expectFailure(keypointsText: goodCSVLines().joined(separator: "\n"), weights: p3,
                           mentions: ["shape.safetensors", "'Transformer_encoder_2.blocks.1.mlp.fc1.weight' has shape [27, 54], expected [54, 27]"])
+    }
+
+    @Test("--scores with 2D input that has no scores")
+    func scoresWithoutScoreColumns() throws {
+        try expectFailure(keypointsText: goodCSVLines().joined(separator: "\n"), extraArgs: ["--scores"],
+                          mentions: ["--scores", "keypoints.csv", "_score"])
+    }
+
+    @Test("--scores with an output format other than CSV", arguments: ["json", "trc", "bvh"])
+    func scoresNotCSV(format: String) throws {
+        try expectFailure(keypointsText: goodCSVLines().joined(separator: "\n"), extraArgs: ["--scores", "--format", format],
+                          mentions: ["--scores", "CSV", format])
     }
 
     @Test func unknownCoords() throws {

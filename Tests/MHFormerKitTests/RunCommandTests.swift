@@ -52,6 +52,32 @@ struct RunCommandTests {
         #expect(median < 4, "median limb error \(median) px (MediaPipe's own: 2.5 px)")
     }
 
+    @Test("--scores: the 3D CSV's <joint>_score columns are the 2D CSV's scores, in [0, 1]")
+    func scoreColumns() throws {
+        let dir = try Paths.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let weights = try #require(try anyWeights(in: dir), "no weights: neither Models/ nor ../shared fixtures")
+        let out3D = dir.appendingPathComponent("walk_3d.csv").path, out2D = dir.appendingPathComponent("walk_2d.csv").path
+        let r = try run(Paths.tool, ["run", SampleVideo.video.path, "-o", out3D, "--keypoints-2d", out2D, "--weights", weights, "--scores"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows3D = try String(contentsOfFile: out3D, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let rows2D = try String(contentsOfFile: out2D, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let scoreNames = Skeleton.jointNames.map { "\($0)_score" }
+        #expect(rows3D[0] == Pose3DCSV.header.split(separator: ",").map(String.init) + scoreNames)
+        let columns2D = try scoreNames.map { name in try #require(rows2D[0].firstIndex(of: name), "2D CSV lacks \(name)") }
+        #expect(rows3D.count == 201 && rows2D.count == 201)
+        var checked = 0
+        for i in 1..<min(rows3D.count, rows2D.count) {
+            #expect(rows3D[i].count == 70 && rows3D[i][0] == rows2D[i][0])
+            for j in 0..<17 {
+                let cell = rows3D[i][53 + j]
+                #expect(cell == rows2D[i][columns2D[j]], "frame \(i - 1) \(scoreNames[j])")
+                if let v = Float(cell) { #expect(v >= 0 && v <= 1, "frame \(i - 1) \(scoreNames[j]) = \(v)"); checked += 1 }
+            }
+        }
+        #expect(checked == 200 * 17)
+    }
+
     @Test("a video whose first second shows nobody: those rows empty, the rest lifted")
     func nobodyFirst() throws {
         let dir = try Paths.tempDir()

@@ -15,7 +15,8 @@ struct ShippedWeightsTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("o.csv").path
         // no --weights: the default lookup must find Models/ beside the build tree
-        let r = try run(Paths.tool, ["lift", "--keypoints", fixtures.appendingPathComponent("keypoints_2d.csv").path, "-o", out])
+        let r = try run(Paths.tool, ["lift", "--keypoints", fixtures.appendingPathComponent("keypoints_2d.csv").path, "-o", out,
+                                     "--no-rigid-skeleton"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("mhformer-cmu-T27.safetensors"), "\(r.stderr)")
         let (frames, mine) = try read3DCSV(out)

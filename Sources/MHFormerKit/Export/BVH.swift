@@ -1,5 +1,6 @@
 // BVH motion export: a 17-joint hierarchy (the Human3.6M joints, pelvis as root) with the person's
-// median bone lengths as offsets and per-frame joint rotations solved from the 3D positions.
+// median bone lengths as offsets and per-frame joint rotations solved from the 3D positions. With 2D
+// scores, the medians use the frames where the bone's joints were seen (score >= 0.5).
 //
 // Axes: Y up, metres (Blender imports it as is). The rest pose is a T-pose facing +Z (the person's
 // left along +X), except the two branching joints, whose children keep the person's own median
@@ -45,23 +46,37 @@ public enum BVH {
         public var frames: Int { globals.count }
     }
 
+    /// The 2D score from which a joint counts as seen, for the bone lengths.
+    public static let seenScore: Float = 0.5
+
     /// Fits the skeleton to (N, 17, 3) positions (any right-handed axes, metres). Frames without a
     /// person repeat the nearest frame with one.
-    public static func fit(positions inPositions: [Double], present: [Bool]) -> Fit {
+    /// `scores`: optional (N, 17) per-joint 2D scores (the detector's visibility). When given, each
+    /// bone's length and the branching joints' layout come from the frames where both of the bone's
+    /// joints have a score >= `seenScore`, if there are at least max(5, 10 % of the frames with a
+    /// person) such frames; otherwise from all frames with a person.
+    public static func fit(positions inPositions: [Double], present: [Bool], scores: [Float]? = nil) -> Fit {
         let n = present.count
+        precondition(scores == nil || scores!.count == n * 17, "BVH.fit: scores must be (N, 17)")
         let positions = fillMissing(inPositions, present: present)
         func p(_ i: Int, _ j: Int) -> [Double] { Array(positions[(i * 51 + 3 * j)..<(i * 51 + 3 * j + 3)]) }
         let used = (0..<n).filter { present[$0] }
         let frames = used.isEmpty ? Array(0..<n) : used
+        let minimumSeen = max(5, 0.1 * Double(used.count))
 
         // Offsets: median bone lengths; branching joints keep the median layout of their children.
         var offsets = [[Double]](repeating: [0, 0, 0], count: 17)
         for j in 1..<17 {
             let parent = Skeleton.parents[j]
-            let length = median(frames.map { i in norm(sub(p(i, j), p(i, parent))) })
+            var boneFrames = frames
+            if let scores, !used.isEmpty {
+                let seen = used.filter { scores[$0 * 17 + j] >= seenScore && scores[$0 * 17 + parent] >= seenScore }
+                if Double(seen.count) >= minimumSeen { boneFrames = seen }
+            }
+            let length = median(boneFrames.map { i in norm(sub(p(i, j), p(i, parent))) })
             if children[parent].count > 1 {
                 var local = [[Double]]()
-                for i in frames { local.append(branchFrame(parent, { p(i, $0) }).transposed.apply(sub(p(i, j), p(i, parent)))) }
+                for i in boneFrames { local.append(branchFrame(parent, { p(i, $0) }).transposed.apply(sub(p(i, j), p(i, parent)))) }
                 let m = [0, 1, 2].map { c in median(local.map { $0[c] }) }
                 offsets[j] = normalised(m).map { $0 * length }
             } else {

@@ -31,14 +31,16 @@ public struct MotionDescription: Sendable {
 }
 
 public enum MotionWriter {
+    /// `scores`: the (N, 17) 2D scores, written by JSON, used by BVH's skeleton fit (bone lengths
+    /// from the frames where the joints were seen); `scoreColumns`: also add them to the CSV.
     public static func write(_ pose: Pose3DSequence, scores: [Float]?, description: MotionDescription,
-                             format: MotionFormat, to path: String) throws {
+                             format: MotionFormat, scoreColumns: Bool = false, to path: String) throws {
         switch format {
-        case .csv: try Pose3DCSV.write(pose, to: path)
+        case .csv: try Pose3DCSV.write(pose, scores: scoreColumns ? scores : nil, to: path)
         case .json: try AtomicFile.write(json(pose, scores: scores, description: description), to: path)
         case .trc: try AtomicFile.write(trc(pose, description: description, fileName: (path as NSString).lastPathComponent), to: path)
         case .bvh:
-            let fit = BVH.fit(positions: pose.joints.map(Double.init), present: pose.present)
+            let fit = BVH.fit(positions: pose.joints.map(Double.init), present: pose.present, scores: scores)
             try AtomicFile.write(BVH.render(fit, fps: description.fps), to: path)
         }
     }

@@ -1,6 +1,7 @@
 // The 3D joint CSV: header `frame,time_s,<joint>_x,<joint>_y,<joint>_z` for the 17 joints in
 // Human3.6M order; one row per input frame, in frame order; metres; empty cells for frames without
-// a person; float32 values printed so that they read back exactly.
+// a person; float32 values printed so that they read back exactly. Optionally (--scores) 17
+// `<joint>_score` columns follow: the 2D detector's per-joint score of the frame.
 
 import Foundation
 
@@ -17,26 +18,38 @@ public struct Pose3DSequence: Sendable {
 }
 
 public enum Pose3DCSV {
-    public static var header: String {
-        (["frame", "time_s"] + Skeleton.jointNames.flatMap { ["\($0)_x", "\($0)_y", "\($0)_z"] })
-            .joined(separator: ",")
+    public static var header: String { header(scores: false) }
+
+    /// The header; with `scores`, 17 `<joint>_score` columns follow the coordinates.
+    public static func header(scores: Bool) -> String {
+        var names = ["frame", "time_s"] + Skeleton.jointNames.flatMap { ["\($0)_x", "\($0)_y", "\($0)_z"] }
+        if scores { names += Skeleton.jointNames.map { "\($0)_score" } }
+        return names.joined(separator: ",")
     }
 
-    public static func render(_ pose: Pose3DSequence) -> String {
-        var out = header + "\n"
-        out.reserveCapacity(pose.frames.count * 51 * 12)
+    /// The CSV text; `scores` ((N, 17), the 2D detector's per-joint scores) adds the score columns.
+    public static func render(_ pose: Pose3DSequence, scores: [Float]? = nil) -> String {
+        precondition(scores == nil || scores!.count == pose.frames.count * 17, "Pose3DCSV: scores must be (N, 17)")
+        var out = header(scores: scores != nil) + "\n"
+        out.reserveCapacity(pose.frames.count * (scores == nil ? 51 : 68) * 12)
         for i in 0..<pose.frames.count {
             out += String(pose.frames[i]) + "," + (pose.times[i].map(formatDouble) ?? "")
             for c in 0..<51 {
                 out += ","
                 if pose.present[i] { out += formatFloat(pose.joints[i * 51 + c]) }
             }
+            if let scores {
+                for j in 0..<17 {
+                    out += ","
+                    if pose.present[i] { out += formatFloat(scores[i * 17 + j]) }
+                }
+            }
             out += "\n"
         }
         return out
     }
 
-    public static func write(_ pose: Pose3DSequence, to path: String) throws {
-        try AtomicFile.write(render(pose), to: path)
+    public static func write(_ pose: Pose3DSequence, scores: [Float]? = nil, to path: String) throws {
+        try AtomicFile.write(render(pose, scores: scores), to: path)
     }
 }
