@@ -150,6 +150,9 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", default=str(root / ".." / "shared" / "data" / "detector2d"))
     p.add_argument("--out", default=str(root / "Training" / "detector_error.json"))
+    p.add_argument("--closeups", nargs="*", default=[],
+                   help="folders of Training/render/render_clips.py output: report the error of joints outside the "
+                        "image on their *closeup* clips (not used in the fit)")
     a = p.parse_args()
 
     det, gt, X, K, clip, t = load(a.data)
@@ -196,6 +199,33 @@ def main():
     print("frames per view: " + ", ".join(f"{v[0]} {views[v[0]]['frames']}" for v in VIEWS))
     print(f"wrote {a.out}")
     check_corruption(a.data, a.out)
+    if a.closeups:
+        report_outside(a.closeups)
+
+
+def report_outside(folders):
+    """Error of joints whose exact projection lies outside the image (BlazePose guesses them), on close-up
+    renders, in projected torso lengths, beside the error of the joints inside the image of the same frames."""
+    outside_err, inside_err, clips = [], [], 0
+    for folder in folders:
+        for f in sorted(glob.glob(os.path.join(folder, "*closeup*.npz"))):
+            z = np.load(f)
+            if "det_present" not in z.files:
+                continue
+            p = z["det_present"]
+            w, h = int(z["width"]), int(z["height"])
+            g, d, X = (z[k][p].astype(np.float64) for k in ("gt_2d_px", "det_2d_px", "gt_cam_m"))
+            _, L = body_axes(X)
+            scale = z["K"][0, 0] * L / X[:, 0, 2]
+            out = (g[..., 0] < 0) | (g[..., 0] >= w) | (g[..., 1] < 0) | (g[..., 1] >= h)
+            e = np.linalg.norm(d - g, axis=-1) / scale[:, None]
+            outside_err.append(e[out]); inside_err.append(e[~out]); clips += 1
+    if not clips:
+        print("no close-up clips found in " + ", ".join(folders))
+        return
+    o, i = np.concatenate(outside_err), np.concatenate(inside_err)
+    print(f"close-ups ({clips} clips): joints outside the image ({len(o)}): median {np.median(o):.3f}, "
+          f"p90 {np.percentile(o, 90):.3f} torso; inside ({len(i)}): median {np.median(i):.3f}, p90 {np.percentile(i, 90):.3f}")
 
 
 def check_corruption(data_dir, model_path, repeats=3, seed=0):

@@ -100,8 +100,24 @@ def mpjpe(pred, gt):
     return np.linalg.norm(pred - gt, axis=-1).mean(-1)  # (N, J, 3) -> (N,)
 
 
+# Joint angles (degrees) whose bias the cgspeed Daz conversions carry (see the mocap README): elbows and knees,
+# as the angle between the two bones at the joint (180 = straight).
+FLEXION_JOINTS = {"elbow": [(11, 12, 13), (14, 15, 16)], "knee": [(1, 2, 3), (4, 5, 6)]}
+
+
+def flexion_deg(pose, triples):
+    """pose (N, 17, 3) -> (N, len(triples)) inner angle at the middle joint, degrees."""
+    out = []
+    for a, b, c in triples:
+        u, v = pose[:, a] - pose[:, b], pose[:, c] - pose[:, b]
+        cos = (u * v).sum(-1) / (np.linalg.norm(u, axis=-1) * np.linalg.norm(v, axis=-1) + 1e-12)
+        out.append(np.degrees(np.arccos(np.clip(cos, -1, 1))))
+    return np.stack(out, -1)
+
+
 def evaluate(model, seqs, cameras, seed):
-    """-> dict group -> dict metric -> list of per-frame errors (metres)."""
+    """-> dict group -> dict metric -> list of per-frame errors (metres), plus per source skeleton
+    (group "angles <skeleton>") the predicted minus true elbow and knee angles (degrees, exact 2D)."""
     results = defaultdict(lambda: defaultdict(list))
     for si, seq in enumerate(seqs):
         for ci in range(cameras):
@@ -115,6 +131,10 @@ def evaluate(model, seqs, cameras, seed):
                 for group in (f"{seq.subject}: {seq.description}", "ALL"):
                     results[group]["MPJPE" + tag] += list(mpjpe(pred, gt))
                     results[group]["P-MPJPE" + tag] += list(p_mpjpe(pred, gt))
+                if tag == "":
+                    for joint, triples in FLEXION_JOINTS.items():
+                        diff = flexion_deg(pred, triples) - flexion_deg(gt.astype(np.float64), triples)
+                        results[f"angles {seq.source_skeleton}"][joint] += list(diff.reshape(-1))
     return results
 
 
@@ -138,7 +158,11 @@ def main():
     print(f"weights {args.weights}  split {args.split}  {len(seqs)} sequences  {n_frames} frames  "
           f"x {args.cameras} cameras (seed {args.seed}), flip TTA, errors in mm")
     print(f"{'action':48s} {'frames':>7s} " + " ".join(f"{m:>13s}" for m in METRICS))
-    for group in sorted(g for g in res if g != "ALL") + ["ALL"]:
+    for group in sorted(g for g in res if g.startswith("angles ")):
+        r = res[group]
+        print(f"{group[7:]:>10s} skeleton, exact 2D: predicted minus true angle, mean (deg; < 0 = more bent): " +
+              ", ".join(f"{j} {np.mean(r[j]):+.1f}" for j in FLEXION_JOINTS))
+    for group in sorted(g for g in res if g != "ALL" and not g.startswith("angles ")) + ["ALL"]:
         r = res[group]
         print(f"{group[:48]:48s} {len(r['MPJPE']):7d} " + " ".join(f"{np.mean(r[m]) * 1000:13.1f}" for m in METRICS))
     a = {m: np.mean(res["ALL"][m]) * 1000 for m in METRICS}

@@ -22,6 +22,8 @@ Columns (mm; frames where every method found the person):
              on those 12 joints alone: the comparison with MediaPipe
   bone CV    coefficient of variation over the clip of each limb bone (thigh, shin, upper arm, forearm),
              mean of the 8 bones (0 = constant lengths)
+With --real-video (default: ../shared/videos/skater.mp4 when present; real footage with close-ups, no ground
+truth) it also prints the limb-bone CV of each method there.
 The last table pools the full-body clips (the issue's goals: P-MPJPE <= 70, limb P-MPJPE <= 0.7 x MediaPipe's,
 bone CV <= 0.05) and then the close-ups.
 """
@@ -152,6 +154,22 @@ def print_table(title, rows, frames):
         print(f"{name:18s} " + " ".join(cells))
 
 
+def real_bone_cv(a, shipped, prev):
+    """Limb-bone CV on real footage (no ground truth), frames where every method found the person."""
+    video = a.real_video
+    preds = {"shipped": run_mhformer(a.mhformer, video, shipped),
+             "shipped raw": run_mhformer(a.mhformer, video, shipped + ["--no-rigid-skeleton"]),
+             "previous": run_mhformer(a.mhformer, video, ["--weights", prev]),
+             "previous raw": run_mhformer(a.mhformer, video, ["--weights", prev, "--no-rigid-skeleton"])}
+    cache = os.path.join(tempfile.gettempdir(), "evaluate_video_" + Path(video).stem + "_mediapipe.npz")
+    mp_world, mp_present = run_mediapipe(a.mediapipe_python, video, cache)
+    n = min(len(mp_present), *(len(p) for p in preds.values()))
+    ok = mp_present[:n] & np.all([np.isfinite(p[:n]).all(axis=(1, 2)) for p in preds.values()], axis=0)
+    print(f"\n{os.path.basename(video)} (real footage, {ok.sum()} frames): limb-bone CV " +
+          ", ".join(f"{k} {bone_cv(p[:n][ok][:, LIMB_H36M]):.3f}" for k, p in preds.items()) +
+          f", MediaPipe world {bone_cv(mp_world[:n][ok][:, LIMB_MP]):.3f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--clips", default=str(REPO / "Training" / "runs" / "render-val"))
@@ -161,6 +179,8 @@ def main():
     ap.add_argument("--mediapipe-python", default="/tmp/mpvenv/bin/python")
     ap.add_argument("--install-mediapipe", action="store_true", help="make /tmp/mpvenv with mediapipe==0.10.14")
     ap.add_argument("--json", default=None, help="also write the pooled numbers here")
+    ap.add_argument("--real-video", default=str(REPO / ".." / "shared" / "videos" / "skater.mp4"),
+                    help="real footage without ground truth: bone CV only ('' to skip)")
     a = ap.parse_args()
     if a.install_mediapipe and not os.path.exists(a.mediapipe_python):
         subprocess.run([sys.executable, "-m", "venv", "/tmp/mpvenv"], check=True)
@@ -209,6 +229,8 @@ def main():
         s, mp = summary[gname]["shipped"], summary[gname]["MediaPipe world"]
         print(f"goals ({gname}): P-MPJPE {s['P-MPJPE']:.1f} mm (<= 70), limb P-MPJPE / MediaPipe's "
               f"{s['limb P-MPJPE'] / mp['limb P-MPJPE']:.2f} (<= 0.70), bone CV {s['bone CV']:.3f} (<= 0.05)")
+    if a.real_video and os.path.exists(a.real_video):
+        real_bone_cv(a, shipped, prev)
     print(f"machine busy after: {cpu_busy_fraction():.0%}")
     if a.json:
         Path(a.json).write_text(json.dumps(summary, indent=1) + "\n")
