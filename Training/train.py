@@ -59,6 +59,8 @@ def parse_args(argv=None):
     p.add_argument("--final-lr-frac", type=float, default=0.05, help="lr at the last step / --lr")
     p.add_argument("--steps", type=int, default=20000, help="total optimiser steps (fixes the schedule)")
     p.add_argument("--max-minutes", type=float, default=0, help="stop (checkpointed) after this long; 0 = no limit")
+    p.add_argument("--stop-at-step", type=int, default=0,
+                   help="stop (checkpointed) at this step, as an interruption would; 0 = never (the resume test uses it)")
     p.add_argument("--budget-minutes", type=float, default=0,
                    help="time-based schedule: cosine decay over this much training time, then final.pt "
                         "(overrides --steps as the end; 0 = step-based)")
@@ -270,6 +272,10 @@ def main(argv=None):
         if time.time() - last_ckpt > args.ckpt_minutes * 60 or finished():
             save_checkpoint(run / "last.pt", model, opt, step, rng, args, elapsed)
             last_ckpt = time.time()
+        if args.stop_at_step and step >= args.stop_at_step:
+            save_checkpoint(run / "last.pt", model, opt, step, rng, args, elapsed)
+            log(f"stopped at step {step}: --stop-at-step")
+            return
         if args.max_minutes and elapsed > args.max_minutes * 60:
             save_checkpoint(run / "last.pt", model, opt, step, rng, args, elapsed)
             v = validate(model, val_sets, frames, freeze_bn)
