@@ -88,16 +88,30 @@ struct LiftingOptions: ParsableArguments {
         return (try MHFormerModel(path: path), path)
     }
 
+    /// Refuses, before any work starts, an output path that is one of the inputs (the 2D keypoints or
+    /// video, the weights) or another output of the same run, through symlinks and hard links: outputs
+    /// are renamed into place, so the input would be replaced by the result without a word.
+    func checkOutputPaths(outputs: [(option: String, path: String?)], inputs: [(option: String, path: String?)]) throws {
+        try OutputPaths.checkDistinct(outputs: outputs + [("--plot", plot), ("--overlay", overlay)],
+                                      inputs: inputs + [("--weights", weights ?? DefaultWeights.find())])
+    }
+
     /// Lifts, post-processes and writes the 3D joints of `kp` (and the overlay video and plot when
-    /// asked; `video` is the source for the overlay). Returns the lifting time in seconds.
-    func liftAndWrite(_ kp: Keypoints2D, model: MHFormerModel, frame: CoordinateFrame, format: MotionFormat,
-                      output: String, video: String? = nil) throws -> Double {
+    /// asked; `video` is the source for the overlay; `keypoints2D` also gets the 2D keypoints, written
+    /// only once the 3D result is known to be good). Returns the lifting time in seconds.
+    func liftAndWrite(_ kp: Keypoints2D, model: MHFormerModel, weightsPath: String, frame: CoordinateFrame, format: MotionFormat,
+                      output: String, video: String? = nil, keypoints2D: String? = nil) throws -> Double {
         if scores, kp.scores == nil {
             throw MHFormerError("--scores: the 2D keypoints have no scores (no <joint>_score columns)")
         }
         let start = Date()
         var pose = Lifter(model: model).lift(kp, flip: !noFlip)
         let seconds = Date().timeIntervalSince(start)
+        // Checked before the post-processing: NaN from the model (e.g. weights holding NaN) would
+        // otherwise run through the skeleton fit and be written out as "nan" with exit status 0.
+        if let bad = firstNonFiniteFrame(pose) {
+            throw MHFormerError("\(weightsPath): the model's 3D output is not finite (NaN or infinite) at frame \(bad); corrupt weights? Nothing written")
+        }
         let rate = MotionWriter.frameRate(times: kp.times, fallback: fps)
         if smooth {
             pose = smoothed(pose, fps: rate, parameters: OneEuroParameters(minCutoff: smoothMinCutoff, beta: smoothBeta))
@@ -113,6 +127,11 @@ struct LiftingOptions: ParsableArguments {
             let camera = PinholeCamera.assumed(width: kp.width, height: kp.height, fovDegrees: fovDeg, focalPx: focalPx)
             written.joints = WorldMotion.make(keypoints: kp, cameraPose: pose, camera: camera, zUp: zUp, fps: rate).joints
         }
+        // And again on what is written: the world frame's trajectory fit divides by fitted quantities.
+        if let bad = firstNonFiniteFrame(written) {
+            throw MHFormerError("\(output): the \(frame.rawValue)-frame 3D joints are not finite (NaN or infinite) at frame \(bad); nothing written")
+        }
+        if let keypoints2D { try Keypoints2DCSV.write(kp, to: keypoints2D) }
         try writeMotion(written, scores: kp.scores, scoreColumns: scores, coordinates: frame, zUp: zUp, fps: rate, format: format, to: output)
         if let plot {
             let grid = SkeletonDrawing.plotGrid(pose)
@@ -123,6 +142,15 @@ struct LiftingOptions: ParsableArguments {
         }
         return seconds
     }
+}
+
+/// The frame number of the first frame with a person whose joints hold NaN or an infinity, or nil.
+/// (Frames without a person are not written as numbers, so their contents do not matter.)
+func firstNonFiniteFrame(_ pose: Pose3DSequence) -> Int? {
+    for i in pose.present.indices where pose.present[i] {
+        if pose.joints[(i * 51)..<((i + 1) * 51)].contains(where: { !$0.isFinite }) { return pose.frames[i] }
+    }
+    return nil
 }
 
 /// One Euro smoothing of each contiguous run of frames with a person.

@@ -48,9 +48,11 @@ struct Run: ParsableCommand {
             let out = output ?? (((video as NSString).lastPathComponent as NSString).deletingPathExtension + "_3d.csv")
             let (frame, format) = try lifting.validated(output: out)
             guard maxGap >= 0 else { throw MHFormerError("--max-gap must be >= 0") }
+            try lifting.checkOutputPaths(outputs: [("-o", out), ("--keypoints-2d", keypoints2D), ("--attention-out", attentionOut)],
+                                         inputs: [("VIDEO", video), ("--pose2d-weights", pose2dWeights)])
             guard FileManager.default.fileExists(atPath: video) else { throw MHFormerError("\(video): no such file") }
             let (vitPose, transpose) = try load2DModel()
-            let (model, _) = try lifting.loadModel()
+            let (model, weightsPath) = try lifting.loadModel()
             let pose = try BlazePose(modelDirectory: try blazePoseDirectory())
             let start = Date()
             let progress = ProgressBar()
@@ -62,8 +64,8 @@ struct Run: ParsableCommand {
             progress.finish()
             let seconds2D = Date().timeIntervalSince(start)
             if let transpose, let attentionOut { try transpose.writeAttention(frames: result.keypoints.frames, to: attentionOut) }
-            if let keypoints2D { try Keypoints2DCSV.write(result.keypoints, to: keypoints2D) }
-            let liftSeconds = try lifting.liftAndWrite(result.keypoints, model: model, frame: frame, format: format, output: out, video: video)
+            let liftSeconds = try lifting.liftAndWrite(result.keypoints, model: model, weightsPath: weightsPath, frame: frame, format: format,
+                                                       output: out, video: video, keypoints2D: keypoints2D)
             let n = result.keypoints.count
             let total = Date().timeIntervalSince(start)
             var summary = String(format: "%d frames, %d with a person (%d interpolated), 2D %.1f s (%.1f frames/s), 3D %.1f s, total %.1f s -> %@",

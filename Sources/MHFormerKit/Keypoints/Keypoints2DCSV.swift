@@ -73,7 +73,7 @@ public enum Keypoints2DCSV {
         for (i, n) in names.enumerated() {
             guard expectedSet.contains(n) else {
                 if n.isEmpty { throw MHFormerError("\(path): header column \(i + 1) is empty") }
-                if Double(n) != nil { throw MHFormerError("\(path): no header row (the first row holds numbers)") }
+                if parseDecimal(n) != nil { throw MHFormerError("\(path): no header row (the first row holds numbers)") }
                 throw MHFormerError("\(path): unknown column '\(n)' (expected frame, width, height, optional time_s, and <joint>_x/<joint>_y[/_score] for \(Skeleton.jointNames.joined(separator: ", ")))")
             }
             guard known[n] == nil else { throw MHFormerError("\(path): duplicate column '\(n)'") }
@@ -100,15 +100,26 @@ public enum Keypoints2DCSV {
             }
             func number(_ col: Int) throws -> Double {
                 let cell = cells[col]
-                guard let v = Double(cell), v.isFinite, !cell.lowercased().contains("nan"), !cell.lowercased().contains("inf") else {
+                // Only plain decimal text: Double(String) alone also takes hex floats ("0x1p3"), "nan",
+                // "inf", and stops at an embedded NUL ("3\0garbage" reads as 3).
+                guard let v = parseDecimal(cell), v.isFinite else {
                     if cell.isEmpty { throw MHFormerError("\(path): line \(row), column '\(names[col])': empty value") }
-                    throw MHFormerError("\(path): line \(row), column '\(names[col])': '\(cell)' is not a finite number")
+                    throw MHFormerError("\(path): line \(row), column '\(names[col])': '\(printable(cell))' is not a finite number")
+                }
+                return v
+            }
+            /// A value stored as Float32 (coordinates, scores): finite as a Double is not enough, 1e39
+            /// would become +inf on conversion. `limit` bounds the magnitude where later code needs it.
+            func float(_ col: Int, limit: Float = .greatestFiniteMagnitude) throws -> Float {
+                let v = Float(try number(col))
+                guard v.isFinite, abs(v) <= limit else {
+                    throw MHFormerError("\(path): line \(row), column '\(names[col])': '\(printable(cells[col]))' is out of range (at most \(limit) in magnitude)")
                 }
                 return v
             }
             let frameValue = try number(frameCol)
             guard frameValue == frameValue.rounded(), abs(frameValue) < 1e12 else {
-                throw MHFormerError("\(path): line \(row), column 'frame': '\(cells[frameCol])' is not an integer")
+                throw MHFormerError("\(path): line \(row), column 'frame': '\(printable(cells[frameCol]))' is not an integer")
             }
             let frame = Int(frameValue)
             if let prev = result.frames.last {
@@ -116,8 +127,10 @@ public enum Keypoints2DCSV {
                 if frame < prev { throw MHFormerError("\(path): line \(row): frame \(frame) comes after frame \(prev) (frames must increase)") }
             }
             let w = try number(widthCol), h = try number(heightCol)
-            guard w > 0, h > 0, w == w.rounded(), h == h.rounded() else {
-                throw MHFormerError("\(path): line \(row): width and height must be positive integers (got \(cells[widthCol]) x \(cells[heightCol]))")
+            // Checked before Int(w): converting a Double >= 2^63 to Int traps. The limit is far above any
+            // real image and keeps later pixel arithmetic (e.g. width * height) well inside Int.
+            guard w > 0, h > 0, w <= Double(maxImageSide), h <= Double(maxImageSide), w == w.rounded(), h == h.rounded() else {
+                throw MHFormerError("\(path): line \(row): width and height must be positive integers up to \(maxImageSide) (got \(printable(cells[widthCol])) x \(printable(cells[heightCol])))")
             }
             if result.frames.isEmpty {
                 result.width = Int(w); result.height = Int(h)
@@ -133,11 +146,11 @@ public enum Keypoints2DCSV {
                 result.present.append(false)
                 result.scores? += [Float](repeating: 0, count: 17)
             } else {
-                for c in xyCols { result.points.append(Float(try number(c))) }
+                for c in xyCols { result.points.append(try float(c, limit: maxCoordinate)) }
                 result.present.append(true)
                 if hasScores {
                     for sc in scoreCols {
-                        if let sc, !cells[sc].isEmpty { result.scores!.append(Float(try number(sc))) }
+                        if let sc, !cells[sc].isEmpty { result.scores!.append(try float(sc)) }
                         else { result.scores!.append(1) }
                     }
                 }
@@ -148,6 +161,41 @@ public enum Keypoints2DCSV {
         guard !result.frames.isEmpty else { throw MHFormerError("\(path): no data rows after the header") }
         guard result.present.contains(true) else { throw MHFormerError("\(path): no frame has keypoints (every row is empty)") }
         return result
+    }
+
+    /// The largest width or height accepted, in pixels.
+    public static let maxImageSide = 100_000
+    /// The largest coordinate magnitude accepted, in pixels: points may lie outside the image (guessed
+    /// joints), but not absurdly far; drawing code converts them to Int, which traps beyond 2^63.
+    public static let maxCoordinate: Float = 10_000_000
+
+    /// `text` as a Double when it is plain decimal notation: an optional sign, digits with at most one
+    /// decimal point (at least one digit), and an optional exponent `e`/`E` [sign] digits. Anything
+    /// else (hex floats, nan, inf, embedded NULs or other trailing characters) gives nil.
+    static func parseDecimal(_ text: String) -> Double? {
+        let b = Array(text.utf8)
+        var i = 0
+        func digits() -> Int {
+            let start = i
+            while i < b.count, b[i] >= UInt8(ascii: "0"), b[i] <= UInt8(ascii: "9") { i += 1 }
+            return i - start
+        }
+        if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+        var mantissaDigits = digits()
+        if i < b.count, b[i] == UInt8(ascii: ".") { i += 1; mantissaDigits += digits() }
+        guard mantissaDigits > 0 else { return nil }
+        if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+            i += 1
+            if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits() > 0 else { return nil }
+        }
+        guard i == b.count else { return nil }
+        return Double(text)      // the text is plain decimal now; 1e400 gives +inf, rejected by callers
+    }
+
+    /// A cell as it can be shown in a one-line message: control characters (a NUL, a newline) escaped.
+    static func printable(_ cell: String) -> String {
+        cell.unicodeScalars.map { $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0) }.joined()
     }
 
     /// Writes keypoints in the format `read` accepts (frames without a person as empty cells).

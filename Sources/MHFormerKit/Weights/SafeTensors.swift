@@ -57,17 +57,24 @@ public struct SafeTensorsFile {
             }
             guard let info = value as? [String: Any],
                   let dtype = info["dtype"] as? String,
-                  let shape = (info["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  let offsets = (info["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  let shape = SafeTensorsFile.integers(info["shape"]),
+                  let offsets = SafeTensorsFile.integers(info["data_offsets"]),
                   offsets.count == 2 else {
                 throw MHFormerError("\(path): tensor '\(key)' has a malformed header entry")
             }
             guard let size = SafeTensorsFile.byteSize(dtype) else {
                 throw MHFormerError("\(path): tensor '\(key)' has unsupported dtype \(dtype)")
             }
-            let count = shape.reduce(1, *)
-            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[1] <= dataLength,
-                  offsets[1] - offsets[0] == count * size else {
+            guard shape.allSatisfy({ $0 >= 0 }) else {
+                throw MHFormerError("\(path): tensor '\(key)' has a negative dimension in its shape \(shape)")
+            }
+            // The element and byte counts come from untrusted numbers: a plain `*` traps on overflow
+            // (e.g. shape [4294967296, 4294967296]), so multiply with overflow reporting.
+            guard let byteCount = SafeTensorsFile.checkedProduct(shape + [size]) else {
+                throw MHFormerError("\(path): tensor '\(key)' has a shape \(shape) too large to exist (its size overflows)")
+            }
+            guard offsets[0] >= 0, offsets[1] >= offsets[0], offsets[1] <= dataLength,
+                  offsets[1] - offsets[0] == byteCount else {
                 throw MHFormerError("\(path): tensor '\(key)' has data offsets that do not match its shape \(shape) (file truncated or corrupt?)")
             }
             entries[key] = Entry(dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
@@ -77,6 +84,31 @@ public struct SafeTensorsFile {
         self.metadata = metadata
         self.data = data
         self.dataStart = dataStart
+    }
+
+    /// The product of `values`, or nil when it overflows Int.
+    static func checkedProduct(_ values: [Int]) -> Int? {
+        var product = 1
+        for v in values {
+            let (p, overflow) = product.multipliedReportingOverflow(by: v)
+            if overflow { return nil }
+            product = p
+        }
+        return product
+    }
+
+    /// A JSON array of whole numbers as [Int]; nil when anything in it is not one (a string, a
+    /// fraction, a number beyond Int) rather than silently dropping or truncating it.
+    static func integers(_ value: Any?) -> [Int]? {
+        guard let array = value as? [Any] else { return nil }
+        var out: [Int] = []
+        for element in array {
+            // Through the number's text: exact for every Int, nil for fractions ("2.5", "1e+30") and for
+            // integers beyond Int, where intValue would wrap and doubleValue would round.
+            guard let n = element as? NSNumber, let v = Int(n.stringValue) else { return nil }
+            out.append(v)
+        }
+        return out
     }
 
     static func byteSize(_ dtype: String) -> Int? {
