@@ -154,6 +154,22 @@ def print_table(title, rows, frames):
         print(f"{name:18s} " + " ".join(cells))
 
 
+def print_markdown(summary, per_clip):
+    """The README's tables: pooled per group, then one line per clip."""
+    mm = lambda m, c: f"{np.mean(m[c]) * 1000:.1f}" if c in m else "-"  # noqa: E731
+    print("\n| clips | method | MPJPE | P-MPJPE | limb P-MPJPE | limb-bone CV |\n|---|---|---|---|---|---|")
+    for gname, rows in summary.items():
+        for k, m in rows.items():
+            cells = [f"{m[c]:.1f}" if c in m else "-" for c in COLUMNS[:3]] + [f"{m['bone CV']:.3f}"]
+            print(f"| {gname} | {k} | " + " | ".join(cells) + " |")
+    print("\n| clip | frames | P-MPJPE shipped / previous | limb P-MPJPE shipped / previous / MediaPipe | "
+          "bone CV shipped raw / MediaPipe |\n|---|---|---|---|---|")
+    for name, n, rows in per_clip:
+        s, r, p, mp = rows["shipped"], rows["shipped raw"], rows["previous"], rows["MediaPipe world"]
+        print(f"| {name} | {n} | {mm(s, 'P-MPJPE')} / {mm(p, 'P-MPJPE')} | {mm(s, 'limb P-MPJPE')} / "
+              f"{mm(p, 'limb P-MPJPE')} / {mm(mp, 'limb P-MPJPE')} | {r['bone CV']:.3f} / {mp['bone CV']:.3f} |")
+
+
 def real_bone_cv(a, shipped, prev):
     """Limb-bone CV on real footage (no ground truth), frames where every method found the person."""
     video = a.real_video
@@ -179,6 +195,7 @@ def main():
     ap.add_argument("--mediapipe-python", default="/tmp/mpvenv/bin/python")
     ap.add_argument("--install-mediapipe", action="store_true", help="make /tmp/mpvenv with mediapipe==0.10.14")
     ap.add_argument("--json", default=None, help="also write the pooled numbers here")
+    ap.add_argument("--markdown", action="store_true", help="also print the README's tables (markdown)")
     ap.add_argument("--real-video", default=str(REPO / ".." / "shared" / "videos" / "skater.mp4"),
                     help="real footage without ground truth: bone CV only ('' to skip)")
     a = ap.parse_args()
@@ -196,6 +213,7 @@ def main():
     print(f"machine busy before: {cpu_busy_fraction():.0%}; shipped weights: {a.weights or 'default'}; "
           f"previous: {os.path.relpath(prev, REPO)}")
     pooled = {"full body": {}, "close-up": {}}
+    per_clip = []
     for name in clips:
         video = os.path.join(a.clips, name + ".mp4")
         gt = read_3d_csv(os.path.join(a.clips, name + "_gt_3d_camera.csv"))
@@ -210,6 +228,7 @@ def main():
         rows = {k: metrics(p[ok], gt[ok]) for k, p in preds.items()}
         rows["MediaPipe world"] = metrics(None, gt[ok], limb_pred=mp_world[ok][:, LIMB_MP])
         print_table(name, rows, int(ok.sum()))
+        per_clip.append((name, int(ok.sum()), rows))
         group = pooled["close-up" if name.startswith("closeup") else "full body"]
         for k, m in rows.items():
             g = group.setdefault(k, {c: [] for c in COLUMNS})
@@ -229,6 +248,8 @@ def main():
         s, mp = summary[gname]["shipped"], summary[gname]["MediaPipe world"]
         print(f"goals ({gname}): P-MPJPE {s['P-MPJPE']:.1f} mm (<= 70), limb P-MPJPE / MediaPipe's "
               f"{s['limb P-MPJPE'] / mp['limb P-MPJPE']:.2f} (<= 0.70), bone CV {s['bone CV']:.3f} (<= 0.05)")
+    if a.markdown:
+        print_markdown(summary, per_clip)
     if a.real_video and os.path.exists(a.real_video):
         real_bone_cv(a, shipped, prev)
     print(f"machine busy after: {cpu_busy_fraction():.0%}")
