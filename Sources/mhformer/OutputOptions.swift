@@ -101,9 +101,6 @@ struct LiftingOptions: ParsableArguments {
     /// only once the 3D result is known to be good). Returns the lifting time in seconds.
     func liftAndWrite(_ kp: Keypoints2D, model: MHFormerModel, weightsPath: String, frame: CoordinateFrame, format: MotionFormat,
                       output: String, video: String? = nil, keypoints2D: String? = nil) throws -> Double {
-        if scores, kp.scores == nil {
-            throw MHFormerError("--scores: the 2D keypoints have no scores (no <joint>_score columns)")
-        }
         let start = Date()
         var pose = Lifter(model: model).lift(kp, flip: !noFlip)
         let seconds = Date().timeIntervalSince(start)
