@@ -153,15 +153,21 @@ def look_rotation(forward, roll=0.0):
     return np.stack([r, d, f])
 
 
+def _random_lens(rng):
+    """Image size and horizontal field of view (40-90 degrees) of a random camera ->
+    (width, height, hfov radians, tan(hfov/2), tan(vfov/2))."""
+    width, height = IMAGE_SIZES[rng.integers(len(IMAGE_SIZES))]
+    hfov = np.radians(rng.uniform(40, 90))
+    tan_h = np.tan(hfov / 2)
+    return width, height, hfov, tan_h, tan_h * height / width
+
+
 def random_camera(rng, target, body_height=1.8, min_distance=2.5):
     """A camera around `target` (3,) (person's pelvis in the middle frame): horizontal distance
     2.5-10 m (at least far enough for the whole body to fit vertically), height 0.3-2.5 m, yaw all
     round, looking at the person with some pitch/yaw jitter so the person is not always centred.
     min_distance lets a caller keep a whole walking trajectory in front of the camera."""
-    width, height = IMAGE_SIZES[rng.integers(len(IMAGE_SIZES))]
-    hfov = np.radians(rng.uniform(40, 90))
-    tan_h = np.tan(hfov / 2)
-    tan_v = tan_h * height / width
+    width, height, hfov, tan_h, tan_v = _random_lens(rng)
     d_min = 1.1 * body_height / (2 * tan_v)
     low = max(min_distance, min(d_min, 9.0))
     dist = rng.uniform(low, max(low, 10.0))
@@ -173,8 +179,7 @@ def random_camera(rng, target, body_height=1.8, min_distance=2.5):
     jitter_yaw = rng.uniform(-0.3, 0.3) * hfov / 2
     jitter_pitch = rng.uniform(-0.3, 0.3) * np.arctan(tan_v)
     R = _rot_y(jitter_yaw) @ _rot_x(jitter_pitch) @ R
-    f = (width / 2) / tan_h
-    return Camera(R, center, f, width / 2, height / 2, width, height)
+    return Camera(R, center, (width / 2) / tan_h, width / 2, height / 2, width, height)
 
 
 def closeup_camera(rng, mid):
@@ -183,10 +188,7 @@ def closeup_camera(rng, mid):
     somewhere between the hips and the head (so mostly the legs are cut), yaw all round, FOV 40-90 degrees,
     and it stays at least 0.6 m (horizontally) beyond the pose's horizontal extent around the pelvis, so every
     joint is in front of it (looking down, the feet may come within about 0.3 m of the image plane)."""
-    width, height = IMAGE_SIZES[rng.integers(len(IMAGE_SIZES))]
-    hfov = np.radians(rng.uniform(40, 90))
-    tan_h = np.tan(hfov / 2)
-    tan_v = tan_h * height / width
+    width, height, hfov, tan_h, tan_v = _random_lens(rng)
     body = max(1.0, float(mid[:, 1].max() - mid[:, 1].min()) + 0.1)
     dist = max(0.6 + float(np.linalg.norm(mid[:, [0, 2]] - mid[0, [0, 2]], axis=-1).max()),
                body / rng.uniform(1.1, 1.6) / (2 * tan_v))
@@ -196,8 +198,7 @@ def closeup_camera(rng, mid):
     look = np.array([mid[0, 0], aim_y, mid[0, 2]])
     R = look_rotation(look - center, roll=np.radians(rng.uniform(-3, 3)))
     R = _rot_y(rng.uniform(-0.2, 0.2) * hfov / 2) @ R
-    f = (width / 2) / tan_h
-    return Camera(R, center, f, width / 2, height / 2, width, height)
+    return Camera(R, center, (width / 2) / tan_h, width / 2, height / 2, width, height)
 
 
 def _rot_x(a):

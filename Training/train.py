@@ -18,17 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-def _threads_from_argv():
-    """--threads N must be known before torch is imported (OMP reads it once)."""
-    for i, a in enumerate(sys.argv):
-        if a == "--threads" and i + 1 < len(sys.argv):
-            return sys.argv[i + 1]
-        if a.startswith("--threads="):
-            return a.split("=", 1)[1]
-    return "1"
-
-
-os.environ.setdefault("OMP_NUM_THREADS", _threads_from_argv())
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # numpy's BLAS; torch gets --threads from torch.set_num_threads
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
