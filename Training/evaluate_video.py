@@ -10,7 +10,8 @@ CMU 94 Indian dance and cmu131, which no model was trained on). Each has <name>.
 
 Rows, per clip:
   shipped          `mhformer run CLIP -o OUT.csv` with every default (the default weights, rigid skeleton)
-  shipped raw      the same with --no-rigid-skeleton (the model's own output)
+  shipped raw      the same with --no-rigid-skeleton (the model's own output; this and "previous" lift the 2D
+                   keypoints of the "shipped" run with `mhformer lift`, which gives what `run` would)
   previous         --weights PREVIOUS (default: Models/mhformer-cmu-T27.safetensors as of commit 7a1e91b, read
                    from git), defaults otherwise
   MediaPipe world  mp.solutions.pose (mediapipe==0.10.14, model_complexity=1, video mode) pose_world_landmarks
@@ -83,13 +84,22 @@ def read_3d_csv(path):
     return out
 
 
-def run_mhformer(tool, video, extra):
+def run_mhformer(tool, video, variants):
+    """variants: {row name: extra options}. The first row is `mhformer run VIDEO` with its options; the
+    others lift that run's own 2D keypoints (`--keypoints-2d`, exact float32) with `mhformer lift`, which
+    gives what `run` would with those options, without running BlazePose again. -> {row name: (N, 17, 3)}."""
+    (first, first_extra), *rest = variants.items()
     with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "out.csv")
-        p = subprocess.run([tool, "run", video, "-o", out] + extra, capture_output=True, text=True, cwd=REPO)
-        if p.returncode != 0:
-            sys.exit(f"error: mhformer run {video} {' '.join(extra)}: {p.stderr.strip()}")
-        return read_3d_csv(out)
+        out, kp = os.path.join(tmp, "out.csv"), os.path.join(tmp, "2d.csv")
+        commands = [(first, ["run", video, "-o", out, "--keypoints-2d", kp] + first_extra)]
+        commands += [(name, ["lift", "--keypoints", kp, "-o", out] + extra) for name, extra in rest]
+        preds = {}
+        for name, cmd in commands:
+            p = subprocess.run([tool] + cmd, capture_output=True, text=True, cwd=REPO)
+            if p.returncode != 0:
+                sys.exit(f"error: mhformer {' '.join(cmd)}: {p.stderr.strip()}")
+            preds[name] = read_3d_csv(out)
+        return preds
 
 
 def run_mediapipe(python, video, cache):
@@ -173,10 +183,9 @@ def print_markdown(summary, per_clip):
 def real_bone_cv(a, shipped, prev):
     """Limb-bone CV on real footage (no ground truth), frames where every method found the person."""
     video = a.real_video
-    preds = {"shipped": run_mhformer(a.mhformer, video, shipped),
-             "shipped raw": run_mhformer(a.mhformer, video, shipped + ["--no-rigid-skeleton"]),
-             "previous": run_mhformer(a.mhformer, video, ["--weights", prev]),
-             "previous raw": run_mhformer(a.mhformer, video, ["--weights", prev, "--no-rigid-skeleton"])}
+    preds = run_mhformer(a.mhformer, video, {"shipped": shipped, "shipped raw": shipped + ["--no-rigid-skeleton"],
+                                             "previous": ["--weights", prev],
+                                             "previous raw": ["--weights", prev, "--no-rigid-skeleton"]})
     cache = os.path.join(tempfile.gettempdir(), "evaluate_video_" + Path(video).stem + "_mediapipe.npz")
     mp_world, mp_present = run_mediapipe(a.mediapipe_python, video, cache)
     n = min(len(mp_present), *(len(p) for p in preds.values()))
@@ -217,9 +226,8 @@ def main():
     for name in clips:
         video = os.path.join(a.clips, name + ".mp4")
         gt = read_3d_csv(os.path.join(a.clips, name + "_gt_3d_camera.csv"))
-        preds = {"shipped": run_mhformer(a.mhformer, video, shipped),
-                 "shipped raw": run_mhformer(a.mhformer, video, shipped + ["--no-rigid-skeleton"]),
-                 "previous": run_mhformer(a.mhformer, video, ["--weights", prev])}
+        preds = run_mhformer(a.mhformer, video, {"shipped": shipped, "shipped raw": shipped + ["--no-rigid-skeleton"],
+                                                 "previous": ["--weights", prev]})
         mp_world, mp_present = run_mediapipe(a.mediapipe_python, video, os.path.join(a.clips, name + "_mediapipe.npz"))
         ok = np.isfinite(gt).all(axis=(1, 2)) & mp_present & np.all([np.isfinite(p).all(axis=(1, 2)) for p in preds.values()], axis=0)
         if ok.sum() < 10:
