@@ -25,19 +25,13 @@ struct Lift: ParsableCommand {
 
     func run() throws {
         do {
-            let (frame, format) = try lifting.validated(output: output)
-            try lifting.checkOutputPaths(outputs: [("-o", output)], inputs: [("--keypoints", keypoints)])
-            let kp = try Keypoints2DCSV.read(path: keypoints)
-            if lifting.scores, kp.scores == nil {
-                throw MHFormerError("--scores: \(keypoints) has no <joint>_score columns (no 2D scores to write)")
-            }
-            let (model, weightsPath) = try lifting.loadModel()
-            let seconds = try lifting.liftAndWrite(kp, model: model, weightsPath: weightsPath, frame: frame, format: format, output: output)
-            let c = model.config
-            let withPerson = kp.present.filter { $0 }.count
+            var job = PoseJob(input: .keypointsFile(keypoints))
+            try lifting.apply(to: &job, output: output)
+            let r = try PosePipeline(job).run()
+            let c = r.modelConfig
             printError(String(format: "lifted %d frames (%d with a person) in %.2f s (%.1f frames/s), MHFormer T=%d C=%d from %@ -> %@",
-                              kp.count, withPerson, seconds, Double(withPerson) / max(seconds, 1e-9), c.frames, c.channel,
-                              (weightsPath as NSString).lastPathComponent, output))
+                              r.frames, r.detectedFrames, r.secondsLift, Double(r.detectedFrames) / max(r.secondsLift, 1e-9), c.frames, c.channel,
+                              (r.weightsPath as NSString).lastPathComponent, output))
         } catch let error as MHFormerError {
             throw fail(error)
         }

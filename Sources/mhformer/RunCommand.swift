@@ -26,14 +26,15 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Folder with BlazePose's pose_detection.tflite and pose_landmark_full.tflite (default: Models/blazepose; bash Scripts/fetch-blazepose.sh gets them).")
     var pose2dModels: String?
 
-    @Option(name: .long, help: "2D keypoints: blazepose (default); vitpose or transpose (BlazePose finds the person, the other model places the joints; needs --pose2d-weights).")
+    @Option(name: .long, help: "2D keypoints: \(Pose2DBackends.names.joined(separator: ", ")). blazepose (default); vitpose or transpose: BlazePose finds the person, the other model places the joints (needs --pose2d-weights).")
     var pose2d: String = "blazepose"
 
     @Option(name: .long, help: "vitpose: model folder with config.json + model.safetensors as Hugging Face transformers saves them (e.g. usyd-community/vitpose-base-simple); transpose: a .safetensors converted by Scripts/convert-transpose.py.")
     var pose2dWeights: String?
 
-    @Flag(name: .long, help: "ViTPose flip test: also run the mirrored crop and average (twice the 2D time).")
-    var pose2dFlip = false
+    @Flag(name: .long, inversion: .prefixedNo,
+          help: "Flip test of the 2D model placing the joints: also run the mirrored crop and average (twice the 2D time). Default: off for vitpose, on for transpose (as its reference runs).")
+    var pose2dFlip: Bool?
 
     @Option(name: .long, help: "With --pose2d transpose: write the last encoder layer's attention of each keypoint as a float32 .npy (frames, 17, h, w): the map over the feature cells (h x w = 32x24 for TransPose-R, 64x48 for -H) that the keypoint's cell attends to.")
     var attentionOut: String?
@@ -45,84 +46,32 @@ struct Run: ParsableCommand {
 
     func run() throws {
         do {
+            var job = PoseJob(input: .video(video))
             let out = output ?? (((video as NSString).lastPathComponent as NSString).deletingPathExtension + "_3d.csv")
-            let (frame, format) = try lifting.validated(output: out)
-            guard maxGap >= 0 else { throw MHFormerError("--max-gap must be >= 0") }
-            try lifting.checkOutputPaths(outputs: [("-o", out), ("--keypoints-2d", keypoints2D), ("--attention-out", attentionOut)],
-                                         inputs: [("VIDEO", video), ("--pose2d-weights", pose2dWeights)])
-            guard FileManager.default.fileExists(atPath: video) else { throw MHFormerError("\(video): no such file") }
-            let (vitPose, transpose) = try load2DModel()
-            let (model, weightsPath) = try lifting.loadModel()
-            let pose = try BlazePose(modelDirectory: try blazePoseDirectory())
-            let start = Date()
+            try lifting.apply(to: &job, output: out)
+            job.pose2D.model = pose2d
+            job.pose2D.weights = pose2dWeights
+            job.pose2D.blazePoseFolder = pose2dModels
+            job.pose2D.flipTest = pose2dFlip
+            job.pose2D.maxGapSeconds = maxGap
+            job.pose2D.attentionOutput = attentionOut
+            job.outputs.keypoints2D = keypoints2D
             let progress = ProgressBar()
-            let result = try VideoKeypointExtractor.extract(videoPath: video, pose: pose, maxGapSeconds: maxGap,
-                                                            vitPose: vitPose, flipTest: pose2dFlip,
-                                                            cocoKeypoints: transpose.map { t in { t.keypoints(frame: $0, image: $1, landmarks: $2) } }) { done, info in
-                progress.update(done: done, expected: expectedFrames(info), since: start)
+            let start = Date()
+            let r = try PosePipeline(job).run { event in
+                if case .pose2D(let done, let expected) = event { progress.update(done: done, expected: expected, since: start) }
             }
             progress.finish()
-            let seconds2D = Date().timeIntervalSince(start)
-            if let transpose, let attentionOut { try transpose.writeAttention(frames: result.keypoints.frames, to: attentionOut) }
-            let liftSeconds = try lifting.liftAndWrite(result.keypoints, model: model, weightsPath: weightsPath, frame: frame, format: format,
-                                                       output: out, video: video, keypoints2D: keypoints2D)
-            let n = result.keypoints.count
-            let total = Date().timeIntervalSince(start)
             var summary = String(format: "%d frames, %d with a person (%d interpolated), 2D %.1f s (%.1f frames/s), 3D %.1f s, total %.1f s -> %@",
-                                 n, result.detectedFrames, result.interpolatedFrames, seconds2D, Double(n) / max(seconds2D, 1e-9),
-                                 liftSeconds, total, out)
-            if result.vitPoseCrops > 0 {
-                summary += String(format: " (ViTPose %.0f ms per person%@)", 1000 * result.vitPoseSeconds / Double(result.vitPoseCrops),
-                                  pose2dFlip ? ", flip test" : "")
-            }
-            if result.decode.packetErrors + result.decode.frameErrors + result.decode.corruptPackets > 0 {
-                summary += " (decoding: \(result.decode))"
-            }
+                                 r.frames, r.detectedFrames, r.interpolatedFrames, r.seconds2D, Double(r.frames) / max(r.seconds2D, 1e-9),
+                                 r.secondsLift, r.secondsTotal, out)
+            if let s = r.pose2DSummary { summary += " (\(s))" }
+            if let d = r.decode, d.packetErrors + d.frameErrors + d.corruptPackets > 0 { summary += " (decoding: \(d))" }
             printError(summary)
         } catch let error as MHFormerError {
             throw fail(error)
         }
     }
-
-    /// The TransPose estimator for --pose2d transpose, nil for BlazePose's own keypoints.
-    /// The optional second 2D model that places the joints in the person BlazePose finds.
-    private func load2DModel() throws -> (ViTPose?, TransPoseVideoEstimator?) {
-        if attentionOut != nil && pose2d != "transpose" { throw MHFormerError("--attention-out needs --pose2d transpose") }
-        if pose2dFlip && pose2d != "vitpose" { throw MHFormerError("--pose2d-flip needs --pose2d vitpose") }
-        switch pose2d {
-        case "blazepose":
-            if pose2dWeights != nil { throw MHFormerError("--pose2d-weights need --pose2d vitpose or --pose2d transpose") }
-            return (nil, nil)
-        case "vitpose":
-            guard let pose2dWeights else {
-                throw MHFormerError("--pose2d vitpose needs --pose2d-weights FOLDER (config.json + model.safetensors, see README: ViTPose backend)")
-            }
-            return (try ViTPose(directory: pose2dWeights), nil)
-        case "transpose":
-            guard let pose2dWeights else {
-                throw MHFormerError("--pose2d transpose needs --pose2d-weights FILE.safetensors (see README: TransPose checkpoints)")
-            }
-            return (nil, TransPoseVideoEstimator(model: try TransPoseModel(path: pose2dWeights), keepAttention: attentionOut != nil))
-        default:
-            throw MHFormerError("--pose2d \(pose2d): unknown 2D model (blazepose, vitpose or transpose)")
-        }
-    }
-
-    private func blazePoseDirectory() throws -> String {
-        let fm = FileManager.default
-        let candidates = pose2dModels.map { [$0] } ?? ModelFolders.candidates("blazepose").map(\.path)
-        for c in candidates where fm.fileExists(atPath: c + "/pose_detection.tflite") && fm.fileExists(atPath: c + "/pose_landmark_full.tflite") {
-            return c
-        }
-        throw MHFormerError("\(candidates.first ?? "Models/blazepose"): BlazePose models not found (run bash Scripts/fetch-blazepose.sh)")
-    }
-}
-
-
-private func expectedFrames(_ info: VideoInfo) -> Int? {
-    if let n = info.containerFrameCount, n > 0 { return n }
-    if let d = info.duration, let f = info.frameRate { return Int((d * f).rounded()) }
-    return nil
 }
 
 /// A one-line progress bar on stderr (only when stderr is a terminal): frames, frames/s, time left.

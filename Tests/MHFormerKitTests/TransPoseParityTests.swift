@@ -258,12 +258,12 @@ struct TransPoseVideoTests {
     @Test("person box from a BlazePose ROI: 1.25 margin removed, rotation bounded")
     func box() {
         let roi = NormalizedRect(xCenter: 0.5, yCenter: 0.5, width: 0.5, height: 0.5 * 640 / 480, rotation: 0)
-        let (x, y, w, h) = personBox(roi: roi, width: 640, height: 480)
-        #expect(abs(w - 256) < 1e-3 && abs(h - 256) < 1e-3)
-        #expect(abs(x + w / 2 - 320) < 1e-3 && abs(y + h / 2 - 240) < 1e-3)
-        let turned = personBox(roi: NormalizedRect(xCenter: 0.5, yCenter: 0.5, width: 0.25, height: 0.5, rotation: .pi / 2),
-                               width: 400, height: 400)
-        #expect(abs(turned.2 - 160) < 1e-3 && abs(turned.3 - 80) < 1e-3)   // 100x200 px turned by 90°, / 1.25
+        let b = PersonBox.roiBounds(roi, width: 640, height: 480)
+        #expect(abs(b.width - 256) < 1e-3 && abs(b.height - 256) < 1e-3)
+        #expect(abs(b.x + b.width / 2 - 320) < 1e-3 && abs(b.y + b.height / 2 - 240) < 1e-3)
+        let turned = PersonBox.roiBounds(NormalizedRect(xCenter: 0.5, yCenter: 0.5, width: 0.25, height: 0.5, rotation: .pi / 2),
+                                         width: 400, height: 400)
+        #expect(abs(turned.width - 160) < 1e-3 && abs(turned.height - 80) < 1e-3)   // 100x200 px turned by 90°, / 1.25
     }
 
     @Test("float32 .npy writer: numpy reads shape and values back")

@@ -109,3 +109,30 @@ public enum MotionWriter {
         return lines.joined(separator: "\n") + "\n"
     }
 }
+
+extension MotionWriter {
+    /// Writes joints expressed in `coordinates` in the chosen format, with the axes described in the
+    /// file's metadata. TRC and BVH readers expect Y up: camera-frame joints (y down, z forward) are
+    /// turned to (x, -y, -z), Z-up frames to (x, z, -y); both right-handed.
+    public static func write(_ pose: Pose3DSequence, scores: [Float]?, scoreColumns: Bool = false, coordinates: CoordinateFrame,
+                             zUp: Bool, fps: Double, format: MotionFormat, to path: String) throws {
+        var pose = pose
+        var axes: String
+        switch coordinates {
+        case .camera: axes = "x right, y down, z away from the camera"
+        case .world: axes = zUp ? "x right (level), y away from the camera, z up" : "x right (level), y up, z towards the camera"
+        case .demo: axes = "x, y horizontal, z up (the official MHFormer demo's frame)"
+        }
+        let isZUp = coordinates == .demo || (coordinates == .world && zUp)
+        if format == .trc || format == .bvh, coordinates == .camera || isZUp {
+            for k in stride(from: 0, to: pose.joints.count, by: 3) {
+                let (y, z) = (pose.joints[k + 1], pose.joints[k + 2])
+                if coordinates == .camera { pose.joints[k + 1] = -y; pose.joints[k + 2] = -z }
+                else { pose.joints[k + 1] = z; pose.joints[k + 2] = -y }
+            }
+            axes = "Y up"
+        }
+        let description = MotionDescription(coordinates: coordinates.rawValue, axes: axes, rootRelative: coordinates != .world, fps: fps)
+        try write(pose, scores: scores, description: description, format: format, scoreColumns: scoreColumns, to: path)
+    }
+}

@@ -5,17 +5,6 @@
 
 import Foundation
 
-public struct Pose3DSequence: Sendable {
-    public var frames: [Int]
-    public var times: [Double?]
-    /// (N, 17, 3) metres.
-    public var joints: [Float]
-    public var present: [Bool]
-
-    public init(frames: [Int], times: [Double?], joints: [Float], present: [Bool]) {
-        self.frames = frames; self.times = times; self.joints = joints; self.present = present
-    }
-}
 
 public enum Pose3DCSV {
     public static var header: String { header(scores: false) }

@@ -6,42 +6,6 @@
 
 import Foundation
 
-public struct Keypoints2D: Sendable {
-    public var frames: [Int]
-    /// Seconds from the start, when the file has them.
-    public var times: [Double?]
-    public var width: Int
-    public var height: Int
-    /// (N, 17, 2) pixels, x right, y down; rows of missing frames hold 0 and are flagged in `present`.
-    public var points: [Float]
-    public var present: [Bool]
-    /// (N, 17) detector confidences when the file has them.
-    public var scores: [Float]?
-
-    public var count: Int { frames.count }
-
-    public init(frames: [Int], times: [Double?], width: Int, height: Int, points: [Float], present: [Bool], scores: [Float]? = nil) {
-        self.frames = frames; self.times = times; self.width = width; self.height = height
-        self.points = points; self.present = present; self.scores = scores
-    }
-
-    /// Contiguous runs of frames with a person, as index ranges.
-    public var segments: [Range<Int>] { runsOfTrue(present) }
-}
-
-/// The index ranges of the maximal runs of `true` in `flags`.
-public func runsOfTrue(_ flags: [Bool]) -> [Range<Int>] {
-    var out: [Range<Int>] = []
-    var i = 0
-    while i < flags.count {
-        if !flags[i] { i += 1; continue }
-        var j = i
-        while j < flags.count && flags[j] { j += 1 }
-        out.append(i..<j)
-        i = j
-    }
-    return out
-}
 
 public enum Keypoints2DCSV {
     public static func read(path: String) throws -> Keypoints2D {

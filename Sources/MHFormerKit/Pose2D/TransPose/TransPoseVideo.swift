@@ -5,17 +5,8 @@
 
 import Foundation
 
-/// The person box (COCO x, y, w, h in pixels) of a BlazePose ROI: the axis-aligned bounds of the
-/// rotated ROI, shrunk by BlazePose's 1.25 margin (TransPose adds its own 1.25).
-public func personBox(roi: NormalizedRect, width: Int, height: Int) -> (Float, Float, Float, Float) {
-    let cx = Double(roi.xCenter) * Double(width), cy = Double(roi.yCenter) * Double(height)
-    let w = Double(roi.width) * Double(width) / 1.25, h = Double(roi.height) * Double(height) / 1.25
-    let c = abs(cos(Double(roi.rotation))), s = abs(sin(Double(roi.rotation)))
-    let bw = w * c + h * s, bh = w * s + h * c
-    return (Float(cx - bw / 2), Float(cy - bh / 2), Float(bw), Float(bh))
-}
-
-public final class TransPoseVideoEstimator {
+public final class TransPoseVideoEstimator: TopDownPoseModel, AttentionRecorder {
+    public var name: String { "TransPose" }
     public let model: TransPoseModel
     public let keepAttention: Bool
     /// Frame index → attention maps [17, tokensH, tokensW] (row of the last layer's map at each
@@ -27,16 +18,17 @@ public final class TransPoseVideoEstimator {
         self.keepAttention = keepAttention
     }
 
-    /// COCO-17 keypoints (x, y interleaved, image pixels) and scores of the person BlazePose found.
-    public func keypoints(frame: Int, image: RGBImage, landmarks: PoseLandmarks) -> (points: [Float], scores: [Float]) {
-        let box = personBox(roi: landmarks.roi, width: image.width, height: image.height)
+    /// COCO-17 keypoints of the person BlazePose found, in the box of its ROI (PersonBox.roiBounds).
+    public func keypoints(_ image: RGBImage, person: PersonDetection2D, frameIndex frame: Int, flipTest: Bool) throws -> PersonKeypoints2D {
+        let b = PersonBox.roiBounds(person.landmarks.roi, width: person.imageWidth, height: person.imageHeight)
+        let box = (Float(b.x), Float(b.y), Float(b.width), Float(b.height))
         let r = model.estimate(rgb: image.pixels, width: image.width, height: image.height, box: box,
-                               withAttention: keepAttention)
+                               flipTest: flipTest, withAttention: keepAttention)
         if keepAttention, let a = r.attention {
             let L = model.config.tokensH * model.config.tokensW
             attention[frame] = r.attentionQuery.flatMap { q in a[(q * L)..<((q + 1) * L)] }
         }
-        return (r.keypoints.flatMap { [$0.x, $0.y] }, r.scores)
+        return PersonKeypoints2D(points: r.keypoints.flatMap { [$0.x, $0.y] }, scores: r.scores)
     }
 
     /// Writes the kept attention as a float32 .npy of shape (frames, 17, tokensH, tokensW), one entry

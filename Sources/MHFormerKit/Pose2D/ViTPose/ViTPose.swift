@@ -56,3 +56,14 @@ public final class ViTPose {
         return (0..<n).map { (both[$0] + back[$0]) * 0.5 }
     }
 }
+
+/// ViTPose as a top-down model: the box around BlazePose's landmarks.
+extension ViTPose: TopDownPoseModel {
+    public var name: String { "ViTPose" }
+
+    public func keypoints(_ image: RGBImage, person: PersonDetection2D, frameIndex: Int, flipTest: Bool) throws -> PersonKeypoints2D {
+        let box = PersonBox.landmarkBounds(person.landmarks, width: person.imageWidth, height: person.imageHeight)
+        let r = estimate(image, box: box.xywh, flipTest: flipTest)
+        return PersonKeypoints2D(points: r.points, scores: r.scores)
+    }
+}

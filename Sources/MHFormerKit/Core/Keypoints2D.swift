@@ -1,0 +1,84 @@
+// 2D keypoints of one person over a sequence of frames: 17 Human3.6M joints in image pixels, with
+// the frame numbers, time stamps, image size and (optionally) the detector's per-joint scores. What
+// every 2D source produces and what the lifter reads.
+
+import Foundation
+
+public struct Keypoints2D: Sendable {
+    public var frames: [Int]
+    /// Seconds from the start, when the file has them.
+    public var times: [Double?]
+    public var width: Int
+    public var height: Int
+    /// (N, 17, 2) pixels, x right, y down; rows of missing frames hold 0 and are flagged in `present`.
+    public var points: [Float]
+    public var present: [Bool]
+    /// (N, 17) detector confidences when the file has them.
+    public var scores: [Float]?
+
+    public var count: Int { frames.count }
+
+    public init(frames: [Int], times: [Double?], width: Int, height: Int, points: [Float], present: [Bool], scores: [Float]? = nil) {
+        self.frames = frames; self.times = times; self.width = width; self.height = height
+        self.points = points; self.present = present; self.scores = scores
+    }
+
+    /// Contiguous runs of frames with a person, as index ranges.
+    public var segments: [Range<Int>] { runsOfTrue(present) }
+}
+
+/// The index ranges of the maximal runs of `true` in `flags`.
+public func runsOfTrue(_ flags: [Bool]) -> [Range<Int>] {
+    var out: [Range<Int>] = []
+    var i = 0
+    while i < flags.count {
+        if !flags[i] { i += 1; continue }
+        var j = i
+        while j < flags.count && flags[j] { j += 1 }
+        out.append(i..<j)
+        i = j
+    }
+    return out
+}
+
+extension Keypoints2D {
+    /// Linearly interpolates (in time) runs of frames without a person whose neighbours on both sides
+    /// are at most `maxSeconds` apart; longer gaps stay empty. Interpolated joints get score 0.
+    /// Returns how many frames were filled.
+    @discardableResult
+    public mutating func fillGaps(maxSeconds: Double, fps: Double) -> Int {
+        func time(_ i: Int) -> Double { times[i] ?? Double(frames[i]) / fps }
+        var filled = 0
+        var i = 0
+        while i < count {
+            guard !present[i] else { i += 1; continue }
+            var j = i
+            while j < count && !present[j] { j += 1 }
+            // missing run [i, j): neighbours i-1 and j
+            if i > 0, j < count, time(j) - time(i - 1) <= maxSeconds + 1e-9 {
+                let t0 = time(i - 1), t1 = time(j)
+                for k in i..<j {
+                    let a = Float((time(k) - t0) / (t1 - t0))
+                    for c in 0..<34 { points[k * 34 + c] = (1 - a) * points[(i - 1) * 34 + c] + a * points[j * 34 + c] }
+                    if scores != nil { for c in 0..<17 { scores![k * 17 + c] = 0 } }
+                    present[k] = true
+                    filled += 1
+                }
+            }
+            i = j
+        }
+        return filled
+    }
+}
+
+extension Keypoints2D {
+    /// Joint `j` of row `i`, pixels.
+    @inline(__always)
+    public func point(_ i: Int, _ j: Int) -> SIMD2<Float> { SIMD2(points[i * 34 + 2 * j], points[i * 34 + 2 * j + 1]) }
+
+    /// The 34 values (17 joints × xy) of row `i`.
+    public func row(_ i: Int) -> ArraySlice<Float> { points[(i * 34)..<((i + 1) * 34)] }
+
+    /// Rows with a person.
+    public var framesWithPerson: Int { present.filter { $0 }.count }
+}

@@ -1,0 +1,128 @@
+// One motion-capture job, described as a value: the input, the 2D model, the lifter, the
+// post-processing and the outputs. `PosePipeline(job).run()` does it; the command line only fills
+// this in from its arguments. Every field has the command line's default.
+//
+//   var job = PoseJob(input: .video("Samples/dance.mp4"))
+//   job.outputs.motion = "dance_3d.bvh"
+//   let result = try PosePipeline(job).run()
+
+import Foundation
+
+public struct PoseJob: Sendable {
+    public enum Input: Sendable {
+        /// A video file: decoded and run through the 2D model.
+        case video(String)
+        /// 2D keypoints from a file (the CSV `mhformer run --keypoints-2d` writes).
+        case keypointsFile(String)
+        /// 2D keypoints already in memory; `name` stands for them in messages.
+        case keypoints(Keypoints2D, name: String)
+    }
+
+    /// The 2D model run on a video (ignored for keypoint inputs).
+    public struct Pose2D: Sendable {
+        /// A name from Pose2DBackends: blazepose, vitpose, transpose.
+        public var model = "blazepose"
+        /// The weights of the model when it needs them (ViTPose folder, TransPose .safetensors).
+        public var weights: String?
+        /// The folder holding BlazePose's .tflite files; nil: searched in `PoseJob.modelFolders`.
+        public var blazePoseFolder: String?
+        /// Flip test of top-down models; nil: the model's default (ViTPose off, TransPose on).
+        public var flipTest: Bool?
+        /// Gaps without a person up to this long are interpolated; longer ones stay empty.
+        public var maxGapSeconds = 0.5
+        /// Where to write the models' attention maps (.npy), for models that record them (TransPose).
+        public var attentionOutput: String?
+        public init() {}
+    }
+
+    public struct Lifting: Sendable {
+        /// MHFormer weights; nil: the project's Models/mhformer-cmu-T*.safetensors.
+        public var weights: String?
+        /// Flip test-time augmentation (the official demo's; about twice the lifting time).
+        public var flip = true
+        /// OpenBLAS threads; nil: as configured (all cores).
+        public var threads: Int?
+        public init() {}
+    }
+
+    public struct PostProcessing: Sendable {
+        /// One Euro smoothing of the 3D joints; nil: none.
+        public var smoothing: OneEuroParameters?
+        /// Refit each person to one skeleton with constant bone lengths (BVH.fit); false: raw output.
+        public var rigidSkeleton = true
+        public var coordinates = CoordinateFrame.camera
+        /// The world frame with Z up instead of Y up.
+        public var zUp = false
+        /// Camera focal length in pixels for the world frame; nil: from `fovDegrees`.
+        public var focalPx: Double?
+        /// Field of view across the image's longer side, degrees.
+        public var fovDegrees = 60.0
+        /// Frame rate for inputs without time stamps.
+        public var fps = 30.0
+        public init() {}
+    }
+
+    public struct Outputs: Sendable {
+        /// The 3D joints (.csv, .json, .trc, .bvh); nil: nothing written, the result holds them.
+        public var motion: String?
+        /// The format of `motion`; nil: from its extension.
+        public var format: MotionFormat?
+        /// CSV only: 17 `<joint>_score` columns after the coordinates.
+        public var scoreColumns = false
+        /// The 2D keypoints as the CSV `lift` reads (written only once the 3D result is good).
+        public var keypoints2D: String?
+        /// A video of the frames with the 2D skeleton beside the 3D one (.mp4).
+        public var overlay: String?
+        /// A PNG with a few frames' 3D poses in a grid.
+        public var plot: String?
+        public init() {}
+    }
+
+    public var input: Input
+    public var pose2D = Pose2D()
+    public var lifting = Lifting()
+    public var post = PostProcessing()
+    public var outputs = Outputs()
+    /// Where model files are looked for when no path is given.
+    public var modelFolders = ModelFolders.candidates()
+
+    public init(input: Input) { self.input = input }
+}
+
+/// What a job did.
+public struct PoseJobResult: Sendable {
+    /// The 2D keypoints lifted (after gap filling).
+    public var keypoints2D: Keypoints2D
+    /// Root-relative camera-frame joints after smoothing and the skeleton fit.
+    public var cameraPose: Pose3DSequence
+    /// The joints in the job's coordinate frame: what was written.
+    public var pose: Pose3DSequence
+    /// The video's stream and what decoding met (nil for keypoint inputs).
+    public var video: VideoInfo?
+    public var decode: DecodeSummary?
+    /// Rows, rows where the 2D model found a person, and rows filled by interpolation.
+    public var frames: Int
+    public var detectedFrames: Int
+    public var interpolatedFrames: Int
+    /// Contiguous runs of frames with a person (each lifted on its own) and the runs without one
+    /// left between them.
+    public var segments: Int
+    public var gaps: Int
+    /// Seconds: decoding and 2D, lifting, the whole job.
+    public var seconds2D: Double
+    public var secondsLift: Double
+    public var secondsTotal: Double
+    /// The 2D model's own summary (e.g. "ViTPose 48 ms per person"), if any.
+    public var pose2DSummary: String?
+    /// The lifter's weights and shape.
+    public var weightsPath: String
+    public var modelConfig: MHFormerConfig
+    /// The files written, in order.
+    public var written: [String]
+}
+
+/// Progress of a running job.
+public enum PoseJobProgress: Sendable {
+    /// Frames decoded and run through the 2D model; `expected` from the container when it says.
+    case pose2D(done: Int, expected: Int?)
+}

@@ -1,0 +1,194 @@
+// The whole job, in the library: input → 2D keypoints → MHFormer → post-processing → files.
+//
+//   video ──decode + PoseEstimator2D──▶ Keypoints2D (H36M-17 px) ─┐
+//   keypoint file ────────────────────▶ Keypoints2D ──────────────┴▶ Lifter (root-relative camera
+//   frame) ─▶ One Euro (optional) ─▶ rigid skeleton (default) ─▶ camera / demo / world frame ─▶ files
+//
+// Nothing is written until the 3D result is known to be finite, and every file is written
+// atomically, so a failure leaves no partial output; outputs may not overwrite any input.
+
+import Foundation
+
+public final class PosePipeline {
+    public let job: PoseJob
+
+    public init(_ job: PoseJob) { self.job = job }
+
+    /// Runs the job. `progress` is called from this thread as frames are decoded.
+    public func run(progress: ((PoseJobProgress) -> Void)? = nil) throws -> PoseJobResult {
+        let start = Date()
+        let format = try validate()
+        let liftingWeights = job.lifting.weights ?? DefaultWeights.find(in: job.modelFolders)
+        try checkPaths(liftingWeights: liftingWeights)
+        if let threads = job.lifting.threads { setBLASThreads(threads) }
+
+        // 2D keypoints: read first from a file (the cheap checks before loading a model), after
+        // loading the lifter from a video (the long part, not to be wasted on a bad weights file).
+        var keypoints: Keypoints2D
+        var video: VideoKeypoints?
+        var estimator: PoseEstimator2D?
+        switch job.input {
+        case .video(let path):
+            guard FileManager.default.fileExists(atPath: path) else { throw MHFormerError("\(path): no such file") }
+            estimator = try makeEstimator()
+            keypoints = Keypoints2D(frames: [], times: [], width: 0, height: 0, points: [], present: [])
+        case .keypointsFile(let path):
+            keypoints = try Keypoints2DCSV.read(path: path)
+        case .keypoints(let kp, _):
+            keypoints = kp
+        }
+        if job.outputs.scoreColumns, estimator == nil, keypoints.scores == nil {
+            throw MHFormerError("--scores: \(inputName) has no <joint>_score columns (no 2D scores to write)")
+        }
+        guard let weightsPath = liftingWeights else {
+            throw MHFormerError("no weights given and no Models/mhformer-cmu-T*.safetensors found (use --weights FILE)")
+        }
+        let model = try MHFormerModel(path: weightsPath)
+        if case .video(let path) = job.input, let estimator {
+            let v = try VideoKeypointExtractor.extract(videoPath: path, estimator: estimator, maxGapSeconds: job.pose2D.maxGapSeconds) { done, info in
+                progress?(.pose2D(done: done, expected: PosePipeline.expectedFrames(info)))
+            }
+            keypoints = v.keypoints
+            video = v
+        }
+        let seconds2D = Date().timeIntervalSince(start)
+        var written: [String] = []
+        if let path = job.pose2D.attentionOutput, let recorder = (estimator as? TopDownEstimator)?.model as? AttentionRecorder {
+            try recorder.writeAttention(frames: keypoints.frames, to: path)
+            written.append(path)
+        }
+
+        // 3D.
+        let liftStart = Date()
+        var pose = Lifter(model: model).lift(keypoints, flip: job.lifting.flip)
+        let secondsLift = Date().timeIntervalSince(liftStart)
+        // Checked before the post-processing: NaN from the model (e.g. weights holding NaN) would
+        // otherwise run through the skeleton fit and be written out as "nan".
+        if let bad = pose.firstNonFiniteFrame {
+            throw MHFormerError("\(weightsPath): the model's 3D output is not finite (NaN or infinite) at frame \(bad); corrupt weights? Nothing written")
+        }
+        let post = job.post
+        let rate = MotionWriter.frameRate(times: keypoints.times, fallback: post.fps)
+        if let smoothing = post.smoothing { pose = pose.smoothed(fps: rate, parameters: smoothing) }
+        if post.rigidSkeleton {
+            pose.joints = BVH.fit(positions: pose.joints.map(Double.init), present: pose.present, scores: keypoints.scores).positions.map(Float.init)
+        }
+        var final = pose
+        switch post.coordinates {
+        case .camera: break
+        case .demo: final.joints = Lifter.cameraToWorld(pose.joints)
+        case .world:
+            let camera = PinholeCamera.assumed(width: keypoints.width, height: keypoints.height, fovDegrees: post.fovDegrees, focalPx: post.focalPx)
+            final.joints = WorldMotion.make(keypoints: keypoints, cameraPose: pose, camera: camera, zUp: post.zUp, fps: rate).joints
+        }
+        // And again on the final joints: the world frame's trajectory fit divides by fitted quantities.
+        if let bad = final.firstNonFiniteFrame {
+            throw MHFormerError("\(job.outputs.motion ?? inputName): the \(post.coordinates.rawValue)-frame 3D joints are not finite (NaN or infinite) at frame \(bad); nothing written")
+        }
+
+        // Files.
+        let out = job.outputs
+        if let path = out.keypoints2D { try Keypoints2DCSV.write(keypoints, to: path); written.append(path) }
+        if let path = out.motion, let format {
+            try MotionWriter.write(final, scores: keypoints.scores, scoreColumns: out.scoreColumns, coordinates: post.coordinates,
+                                   zUp: post.zUp, fps: rate, format: format, to: path)
+            written.append(path)
+        }
+        if let path = out.plot {
+            let grid = SkeletonDrawing.plotGrid(pose)
+            try PNGWriter.write(rgb: grid.pixels, width: grid.width, height: grid.height, to: path)
+            written.append(path)
+        }
+        if let path = out.overlay {
+            var source: String? = nil
+            if case .video(let v) = job.input { source = v }
+            try OverlayVideo.render(video: source, keypoints: keypoints, cameraPose: pose, fps: rate, to: path)
+            written.append(path)
+        }
+        let segments = keypoints.segments.count
+        let firstPresent = keypoints.present.firstIndex(of: true) ?? 0, lastPresent = keypoints.present.lastIndex(of: true) ?? 0
+        return PoseJobResult(keypoints2D: keypoints, cameraPose: pose, pose: final, video: video?.info, decode: video?.decode,
+                             frames: keypoints.count, detectedFrames: video?.detectedFrames ?? keypoints.framesWithPerson,
+                             interpolatedFrames: video?.interpolatedFrames ?? 0, segments: segments,
+                             gaps: runsOfTrue(Array(keypoints.present[firstPresent...lastPresent]).map { !$0 }).count,
+                             seconds2D: seconds2D, secondsLift: secondsLift, secondsTotal: Date().timeIntervalSince(start),
+                             pose2DSummary: estimator?.summary, weightsPath: weightsPath, modelConfig: model.config, written: written)
+    }
+
+    /// The input's name in messages.
+    var inputName: String {
+        switch job.input {
+        case .video(let p), .keypointsFile(let p): return p
+        case .keypoints(_, let name): return name
+        }
+    }
+
+    /// Checks what needs no file; returns the motion output's format (nil when none is written).
+    /// The messages name the command line's options, which mirror the job's fields.
+    public func validate() throws -> MotionFormat? {
+        var format: MotionFormat?
+        if let motion = job.outputs.motion {
+            guard let f = job.outputs.format ?? MotionFormat(path: motion) else {
+                throw MHFormerError("\(motion): unknown output extension (use .csv, .json, .trc or .bvh, or --format)")
+            }
+            format = f
+        }
+        if job.outputs.scoreColumns, let format, format != .csv {
+            throw MHFormerError("--scores adds columns to the CSV output only, not to \(format.rawValue) (the JSON output always has the scores)")
+        }
+        let post = job.post
+        guard post.fps > 0, post.fps.isFinite else { throw MHFormerError("--fps must be positive") }
+        guard post.fovDegrees > 1, post.fovDegrees < 179 else { throw MHFormerError("--fov-deg must be between 1 and 179") }
+        if let f = post.focalPx { guard f > 0, f.isFinite else { throw MHFormerError("--focal-px must be positive") } }
+        if case .video = job.input {
+            let p = job.pose2D
+            guard p.maxGapSeconds >= 0, p.maxGapSeconds.isFinite else { throw MHFormerError("--max-gap must be >= 0") }
+            let backend = try Pose2DBackends.backend(named: p.model)
+            let withAttention = Pose2DBackends.all.filter(\.recordsAttention).map(\.name)
+            if p.attentionOutput != nil && !backend.recordsAttention {
+                throw MHFormerError("--attention-out needs --pose2d \(withAttention.joined(separator: " or "))")
+            }
+            if p.flipTest != nil && backend.flipTestDefault == nil {
+                throw MHFormerError("--pose2d-flip needs --pose2d \(Pose2DBackends.all.filter { $0.flipTestDefault != nil }.map(\.name).joined(separator: " or "))")
+            }
+            if let help = backend.weightsHelp {
+                if p.weights == nil { throw MHFormerError("--pose2d \(backend.name) needs --pose2d-weights \(help)") }
+            } else if p.weights != nil {
+                throw MHFormerError("--pose2d-weights need --pose2d \(Pose2DBackends.all.filter { $0.weightsHelp != nil }.map(\.name).joined(separator: " or "))")
+            }
+        }
+        return format
+    }
+
+    /// Refuses, before any work starts, an output path that is one of the inputs (the video or 2D
+    /// keypoints, the weights) or another output of the same job, through symlinks and hard links:
+    /// outputs are renamed into place, so the input would be replaced by the result without a word.
+    func checkPaths(liftingWeights: String?) throws {
+        var inputs: [(option: String, path: String?)] = []
+        switch job.input {
+        case .video(let p): inputs += [("VIDEO", p), ("--pose2d-weights", job.pose2D.weights)]
+        case .keypointsFile(let p): inputs.append(("--keypoints", p))
+        case .keypoints: break
+        }
+        inputs.append(("--weights", liftingWeights))
+        let o = job.outputs
+        try OutputPaths.checkDistinct(outputs: [("-o", o.motion), ("--keypoints-2d", o.keypoints2D), ("--attention-out", job.pose2D.attentionOutput),
+                                                ("--plot", o.plot), ("--overlay", o.overlay)],
+                                      inputs: inputs)
+    }
+
+    func makeEstimator() throws -> PoseEstimator2D {
+        let p = job.pose2D
+        let folders = p.blazePoseFolder.map { [$0] } ?? job.modelFolders.map { ($0 as NSString).appendingPathComponent("blazepose") }
+        let options = Pose2DModelOptions(blazePoseFolders: folders, weights: p.weights, flipTest: p.flipTest,
+                                         keepAttention: p.attentionOutput != nil)
+        return try Pose2DBackends.backend(named: p.model).make(options)
+    }
+
+    /// The number of frames the container announces, for progress bars.
+    public static func expectedFrames(_ info: VideoInfo) -> Int? {
+        if let n = info.containerFrameCount, n > 0 { return n }
+        if let d = info.duration, let f = info.frameRate { return Int((d * f).rounded()) }
+        return nil
+    }
+}

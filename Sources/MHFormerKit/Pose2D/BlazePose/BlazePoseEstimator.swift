@@ -1,0 +1,33 @@
+// BlazePose as a PoseEstimator2D: MediaPipe's video mode (BlazePoseTracker: detector on the first
+// frame and after a loss, then tracking), the 33 landmarks read as COCO-17 (the same body points).
+// It is also the person finder of the top-down models (TopDownEstimator).
+
+import Foundation
+
+public final class BlazePoseEstimator: PoseEstimator2D {
+    public let tracker: BlazePoseTracker
+
+    public init(pose: BlazePose) { tracker = BlazePoseTracker(pose: pose) }
+
+    /// Loads pose_detection.tflite and pose_landmark_full.tflite from the first of `folders` that has
+    /// both.
+    public convenience init(searching folders: [String]) throws {
+        let fm = FileManager.default
+        for f in folders where fm.fileExists(atPath: f + "/pose_detection.tflite") && fm.fileExists(atPath: f + "/pose_landmark_full.tflite") {
+            self.init(pose: try BlazePose(modelDirectory: f))
+            return
+        }
+        throw MHFormerError("\(folders.first ?? "Models/blazepose"): BlazePose models not found (run bash Scripts/fetch-blazepose.sh)")
+    }
+
+    /// The tracked person's landmarks in the next frame, or nil.
+    public func track(_ image: RGBImage) throws -> PoseLandmarks? { try tracker.process(image) }
+
+    public func estimate(_ image: RGBImage, frameIndex: Int) throws -> PersonKeypoints2D? {
+        guard let landmarks = try track(image) else { return nil }
+        let (points, scores) = KeypointConversion.coco(from: landmarks, width: image.width, height: image.height)
+        return PersonKeypoints2D(points: points, scores: scores)
+    }
+
+    public var summary: String? { nil }
+}

@@ -1,0 +1,72 @@
+// The 2D models `--pose2d NAME` can choose, by name. The one table to extend when a model is added.
+
+import Foundation
+
+/// What building a 2D model may need.
+public struct Pose2DModelOptions: Sendable {
+    /// Folders searched, in order, for BlazePose's two .tflite files (every backend uses BlazePose to
+    /// find the person).
+    public var blazePoseFolders: [String]
+    /// The weights of a second model (a ViTPose folder, a TransPose .safetensors).
+    public var weights: String?
+    /// Run the mirrored crop too and average (top-down models); nil: the model's default.
+    public var flipTest: Bool?
+    /// Keep per-frame attention maps (models that have them: TransPose).
+    public var keepAttention: Bool
+
+    func requireWeights(_ backend: String) throws -> String {
+        guard let weights else { throw MHFormerError("--pose2d \(backend) needs --pose2d-weights") }
+        return weights
+    }
+
+    public init(blazePoseFolders: [String], weights: String? = nil, flipTest: Bool? = nil, keepAttention: Bool = false) {
+        self.blazePoseFolders = blazePoseFolders; self.weights = weights; self.flipTest = flipTest; self.keepAttention = keepAttention
+    }
+}
+
+/// A model that records attention maps per frame and can write them (TransPose).
+public protocol AttentionRecorder: AnyObject {
+    /// (frames, 17, h, w) float32 .npy, one entry per frame number of `frames`.
+    func writeAttention(frames: [Int], to path: String) throws
+}
+
+public enum Pose2DBackends {
+    public struct Backend: Sendable {
+        public var name: String
+        /// Needs `weights`, described for the error message when they are missing.
+        public var weightsHelp: String?
+        /// Whether the model runs a flip test when not told (nil: it has none to run).
+        public var flipTestDefault: Bool?
+        /// Whether it records attention maps (AttentionRecorder).
+        public var recordsAttention = false
+        public var make: @Sendable (Pose2DModelOptions) throws -> PoseEstimator2D
+    }
+
+    public static let all: [Backend] = [
+        Backend(name: "blazepose", weightsHelp: nil, flipTestDefault: nil) { o in
+            try BlazePoseEstimator(searching: o.blazePoseFolders)
+        },
+        // ViTPose's flip test doubles its time for a small gain: off unless asked for.
+        Backend(name: "vitpose", weightsHelp: "FOLDER (config.json + model.safetensors, see README: ViTPose backend)",
+                flipTestDefault: false) { o in
+            TopDownEstimator(finder: try BlazePoseEstimator(searching: o.blazePoseFolders),
+                             model: try ViTPose(directory: try o.requireWeights("vitpose")), flipTest: o.flipTest ?? false)
+        },
+        // TransPose's reference (its official inference) always flip-tests: on unless turned off.
+        Backend(name: "transpose", weightsHelp: "FILE.safetensors (see README: TransPose checkpoints)", flipTestDefault: true,
+                recordsAttention: true) { o in
+            TopDownEstimator(finder: try BlazePoseEstimator(searching: o.blazePoseFolders),
+                             model: TransPoseVideoEstimator(model: try TransPoseModel(path: try o.requireWeights("transpose")), keepAttention: o.keepAttention),
+                             flipTest: o.flipTest ?? true)
+        },
+    ]
+
+    public static var names: [String] { all.map(\.name) }
+
+    public static func backend(named name: String) throws -> Backend {
+        guard let b = all.first(where: { $0.name == name }) else {
+            throw MHFormerError("--pose2d \(name): unknown 2D model (\(names.dropLast().joined(separator: ", ")) or \(names.last!))")
+        }
+        return b
+    }
+}
