@@ -19,11 +19,11 @@ python3 -c "import numpy" 2>/dev/null || pip install -q numpy
 
 # BlazePose's models (from the mediapipe wheel on PyPI). Exit 2 = registry unreachable: carry on
 # (the video path then says how to get them; their tests skip themselves).
-fetch=0; bash Scripts/fetch-blazepose.sh || fetch=$?
+fetch=0; bash Scripts/setup/fetch-blazepose.sh || fetch=$?
 if [ "$fetch" -eq 2 ]; then
     echo "setup: BlazePose models not fetched (network down): mhformer run needs them" >&2
 elif [ "$fetch" -ne 0 ]; then
-    echo "setup: Scripts/fetch-blazepose.sh failed (exit $fetch)" >&2; exit "$fetch"
+    echo "setup: Scripts/setup/fetch-blazepose.sh failed (exit $fetch)" >&2; exit "$fetch"
 fi
 
 swift build -c release 2>&1 | grep -E "error|warning: unre|Compiling mhformer|Build complete" >&2 || true

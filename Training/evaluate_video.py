@@ -41,7 +41,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "Training"))
-sys.path.insert(0, str(REPO / "Scripts"))
+sys.path.insert(0, str(REPO / "Scripts" / "bench"))
 from benchutil import cpu_busy_fraction  # noqa: E402
 from evaluate import mpjpe, p_mpjpe  # noqa: E402
 

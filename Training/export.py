@@ -3,7 +3,7 @@
   python3 Training/export.py Training/runs/main/final.pt [--out Models/mhformer-cmu-T27.safetensors]
 
 The state dict is written with torch.save to a temporary .pth (the format of the released official
-checkpoints) and converted by Scripts/convert-mhformer.py, the same path an official checkpoint
+checkpoints) and converted by Scripts/convert/convert-mhformer.py, the same path an official checkpoint
 takes. The result is read back and compared with the checkpoint, and its sha256 printed.
 """
 import argparse
@@ -43,7 +43,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         pth = Path(tmp) / "model.pth"
         torch.save(sd, pth)
-        subprocess.run([sys.executable, str(ROOT / "Scripts" / "convert-mhformer.py"), str(pth), str(out)],
+        subprocess.run([sys.executable, str(ROOT / "Scripts" / "convert" / "convert-mhformer.py"), str(pth), str(out)],
                        check=True)
     back = safetensors_np.load(out)
     assert sorted(back) == sorted(sd), "tensor names changed in conversion"

@@ -1,5 +1,5 @@
 """CSV formats shared with the Swift tool (`mhformer lift` input / reference output) and the fixed
-sample camera used by Scripts/make-sample-2d.py and Training/make_swift_reference.py.
+sample camera used by Scripts/sample/make-sample-2d.py and Training/make_swift_reference.py.
 
 2D CSV:  frame,time_s,width,height,<joint>_x,<joint>_y ...   (pixels, x right, y down)
 3D CSV:  frame,time_s,<joint>_x,<joint>_y,<joint>_z ...      (root-relative camera frame, metres)

@@ -21,7 +21,7 @@ Per clip, in --out:
                gt_cam_m (camera frame, metres, absolute), K, R, t_m, width, height, fps, sequence, ...
 index.json lists every clip with its render and detector time; the log prints frames per hour.
 Needs: Debian's `blender` and `python3-numpy` (apt-get install -y blender python3-numpy), the release build
-(`swift build -c release`) and Models/blazepose (Scripts/fetch-blazepose.sh). Renders are deterministic.
+(`swift build -c release`) and Models/blazepose (Scripts/setup/fetch-blazepose.sh). Renders are deterministic.
 """
 import argparse
 import csv
@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
-TOOLS = REPO / "Scripts" / "sample_video"
+TOOLS = REPO / "Scripts" / "sample" / "video"
 sys.path.insert(0, str(TOOLS))
 import synth_gt  # noqa: E402
 

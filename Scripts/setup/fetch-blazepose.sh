@@ -11,7 +11,7 @@
 # 2 when the registry cannot be reached (callers such as Scripts/test.sh may carry on then: the
 # model tests skip themselves).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 DEST=Models/blazepose
 VERSION=0.10.14
@@ -71,7 +71,7 @@ with zipfile.ZipFile(wheel) as z:
     text = z.read(lic[0]).decode("utf-8")
     header = ("The two .tflite files in this folder are MediaPipe's BlazePose models, taken unmodified from the\n"
               "PyPI wheel mediapipe==0.10.14 (mediapipe/modules/pose_detection/pose_detection.tflite and\n"
-              "mediapipe/modules/pose_landmark/pose_landmark_full.tflite) by Scripts/fetch-blazepose.sh.\n"
+              "mediapipe/modules/pose_landmark/pose_landmark_full.tflite) by Scripts/setup/fetch-blazepose.sh.\n"
               "Copyright Google LLC. They are distributed under the Apache License 2.0; the wheel's license\n"
               "file follows.\n\n")
     with open(os.path.join(dest, "LICENSE"), "w") as f:

@@ -5,7 +5,7 @@ One validation sequence of ../shared/data/mocap (CMU subject 02, not used for tr
 projected through a fixed virtual camera (Training/sample_io.py: 1280x720, 60 deg horizontal FOV,
 4.5 m away, 1.5 m high). Exact projection, no detector noise; 50 fps like the mocap.
 
-Usage: python3 Scripts/make-sample-2d.py [--data ../shared/data/mocap] [--out Samples]
+Usage: python3 Scripts/sample/make-sample-2d.py [--data ../shared/data/mocap] [--out Samples]
        [--sequence cmu_02_05] [--action punch] [--seconds 10]
 Needs numpy only.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]   # Scripts/sample/ -> repository root
 sys.path.insert(0, str(ROOT / "Training"))
 import data  # noqa: E402
 import sample_io  # noqa: E402
@@ -23,7 +23,7 @@ import sample_io  # noqa: E402
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", default=str(Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mocap"))
+    p.add_argument("--data", default=str(ROOT / ".." / "shared" / "data" / "mocap"))
     p.add_argument("--out", default=str(ROOT / "Samples"))
     p.add_argument("--sequence", default="cmu_02_05", help="CMU 02_05 'punch/strike' (cmu02 walks last ~3 s only)")
     p.add_argument("--action", default="punch")

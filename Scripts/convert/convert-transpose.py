@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Convert an official TransPose checkpoint (.pth) to safetensors, without PyTorch.
 
-    python3 Scripts/convert-transpose.py CHECKPOINT.pth OUTPUT.safetensors [--heads N]
+    python3 Scripts/convert/convert-transpose.py CHECKPOINT.pth OUTPUT.safetensors [--heads N]
 
 The released TransPose files (github.com/yangsenius/TransPose/releases/tag/Hub) are plain state
 dicts saved by torch.save (zip format). They are read with the restricted unpickler of

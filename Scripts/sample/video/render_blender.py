@@ -1,9 +1,9 @@
 """Render the sample video: a human-like figure (figure.py) driven by CMU mocap, seen by a known camera.
 
-Run through Scripts/render-sample-video.sh, or directly with Blender (Debian: apt-get install
+Run through Scripts/sample/render-sample-video.sh, or directly with Blender (Debian: apt-get install
 blender python3-numpy; Blender's Python must be able to import numpy):
 
-    blender -b --factory-startup --python-exit-code 1 -P Scripts/sample_video/render_blender.py -- \
+    blender -b --factory-startup --python-exit-code 1 -P Scripts/sample/video/render_blender.py -- \
         --seq cmu_131_01 --start 0 --seconds 8 --name cmu131_walk --out-dir Samples \
         --frames-dir /tmp/frames [--engine WORKBENCH|EEVEE|CYCLES] [--preview-frames 0,150]
 

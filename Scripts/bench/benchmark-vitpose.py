@@ -3,10 +3,10 @@
 release build) against Hugging Face transformers' PyTorch VitPoseForPoseEstimation, on the same
 random-weight ViT-B model (simple decoder, as usyd-community/vitpose-base-simple), in one run.
 
-    python3 Scripts/benchmark-vitpose.py [--model /tmp/vitpose-b-random] [--frames 20] [--threads 1]
-                                         [--flip]
+    python3 Scripts/bench/benchmark-vitpose.py [--model /tmp/vitpose-b-random] [--frames 20] [--threads 1]
+                                               [--flip]
 
-The model is made with Scripts/make-vitpose-fixtures.py --base DIR when DIR is missing (that script
+The model is made with Scripts/fixtures/make-vitpose-fixtures.py --base DIR when DIR is missing (that script
 installs transformers into .venv-vitpose/ when needed; this one then runs in that Python).
 Swift: `mhformer run` on the first --frames frames of Samples/cmu131_walk.mp4 (cut with ffmpeg);
 its summary line reports ViTPose's ms per person (crop + model + heatmap decoding; BlazePose, which
@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # Scripts/bench/ -> repository root
 VENV_PY = os.path.join(ROOT, ".venv-vitpose", "bin", "python")
 
 try:
@@ -30,7 +30,7 @@ try:
 except ImportError:
     if os.path.exists(VENV_PY) and os.path.abspath(sys.executable) != os.path.abspath(VENV_PY):
         os.execv(VENV_PY, [VENV_PY] + sys.argv)
-    sys.exit("benchmark-vitpose: needs transformers (run Scripts/make-vitpose-fixtures.py once: it makes .venv-vitpose)")
+    sys.exit("benchmark-vitpose: needs transformers (run Scripts/fixtures/make-vitpose-fixtures.py once: it makes .venv-vitpose)")
 
 
 def main():
@@ -45,7 +45,7 @@ def main():
     a = ap.parse_args()
 
     if not os.path.exists(os.path.join(a.model, "model.safetensors")):
-        subprocess.check_call([sys.executable, os.path.join(ROOT, "Scripts", "make-vitpose-fixtures.py"), "--base", a.model])
+        subprocess.check_call([sys.executable, os.path.join(ROOT, "Scripts", "fixtures", "make-vitpose-fixtures.py"), "--base", a.model])
     tool = a.tool
     if not os.access(tool, os.X_OK):
         sys.exit(f"benchmark-vitpose: {tool} missing (swift build -c release)")

@@ -2,7 +2,7 @@
 the armature's bone names, the action's frame range, the scene fps, and the world position of every
 bone's head at a few frames (Blender's Z-up axes, the importer's default axis conversion).
 
-    blender -b --factory-startup --python Scripts/blender/import_bvh.py -- FILE.bvh [FRAME ...]
+    blender -b --factory-startup --python Scripts/sample/import_bvh.py -- FILE.bvh [FRAME ...]
 """
 import builtins
 import json

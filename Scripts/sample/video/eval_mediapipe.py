@@ -2,7 +2,7 @@
 ground truth. Not part of the tool: a one-off check run in a throwaway venv.
 
     python3.11 -m venv /tmp/mpvenv && /tmp/mpvenv/bin/pip install mediapipe==0.10.14
-    nice -n 15 /tmp/mpvenv/bin/python Scripts/sample_video/eval_mediapipe.py Samples/cmu131_walk \
+    nice -n 15 /tmp/mpvenv/bin/python Scripts/sample/video/eval_mediapipe.py Samples/cmu131_walk \
         [--static] [--overlay 30,100,160 --overlay-dir /tmp]
 
 Reads <prefix>.mp4 and <prefix>_gt_2d.csv. BlazePose runs through the legacy solution

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Speed of `mhformer lift` (Swift on OpenBLAS) against the PyTorch reference, in one run.
 
-    python3 Scripts/benchmark-lift.py [--threads 1] [--frames 48] [--configs official81,official351,cmu]
+    python3 Scripts/bench/benchmark-lift.py [--threads 1] [--frames 48] [--configs official81,official351,cmu]
 
 For each configuration, the same random-weight model (official tensor names) runs the demo
 pipeline (windows, flip test-time augmentation, middle frame) on the same 2D keypoints, in PyTorch
@@ -21,9 +21,9 @@ import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # Scripts/bench/ -> repository root
 sys.path.insert(0, os.path.join(ROOT, "Training"))
-sys.path.insert(0, os.path.join(ROOT, "Scripts"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # benchutil, beside this script
 from benchutil import cpu_busy_fraction  # noqa: E402
 
 CONFIGS = {  # name: (frames, channel, d_hid, layers)
@@ -53,7 +53,7 @@ def random_model(frames, channel, d_hid, layers, seed=0):
 
 def write_safetensors(model, path):
     import importlib.util
-    spec = importlib.util.spec_from_file_location("convert", os.path.join(ROOT, "Scripts", "convert-mhformer.py"))
+    spec = importlib.util.spec_from_file_location("convert", os.path.join(ROOT, "Scripts", "convert", "convert-mhformer.py"))
     convert = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(convert)
     sd = {k: v.detach().numpy() for k, v in model.state_dict().items()}

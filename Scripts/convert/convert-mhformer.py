@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Convert an official MHFormer checkpoint (.pth) to safetensors, without PyTorch.
 
-    python3 Scripts/convert-mhformer.py CHECKPOINT.pth OUTPUT.safetensors
+    python3 Scripts/convert/convert-mhformer.py CHECKPOINT.pth OUTPUT.safetensors
 
 A .pth written by torch.save (PyTorch >= 1.6) is a zip archive holding `data.pkl` (a pickle of the
 state dict) and one raw file per tensor storage under `data/`. This script unpickles `data.pkl` with

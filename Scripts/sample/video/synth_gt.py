@@ -2,7 +2,7 @@
 """Clip selection, floor alignment, camera placement, projection and the ground-truth files of the
 sample video (numpy only; render_blender.py imports it, and it also runs on its own).
 
-    python3 Scripts/sample_video/synth_gt.py --seq cmu_131_01 --start 0 --seconds 8 \
+    python3 Scripts/sample/video/synth_gt.py --seq cmu_131_01 --start 0 --seconds 8 \
         --name cmu131_walk --out-dir Samples [--mocap ../shared/data/mocap]
 
 writes the ground truth only (no video), exactly as the render does:
@@ -27,7 +27,7 @@ import os
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_MOCAP = os.environ.get("MOCAP_DIR", os.path.join(HERE, "..", "..", "..", "shared", "data", "mocap"))
+DEFAULT_MOCAP = os.environ.get("MOCAP_DIR", os.path.join(HERE, "..", "..", "..", "..", "shared", "data", "mocap"))
 
 # Human3.6M order, the names of the project's CSV formats (Training/sample_io.py)
 JOINT_NAMES = ["pelvis", "right_hip", "right_knee", "right_ankle", "left_hip", "left_knee", "left_ankle",

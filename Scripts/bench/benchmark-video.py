@@ -2,8 +2,8 @@
 """Frames per second of `mhformer run` (2D stage and whole pipeline) against MediaPipe's own
 Python BlazePose on the same video, in one run.
 
-    python3 Scripts/benchmark-video.py [--video Samples/cmu131_walk.mp4] [--threads 1,2]
-                                       [--mediapipe-python /tmp/mpvenv/bin/python] [--install-mediapipe]
+    python3 Scripts/bench/benchmark-video.py [--video Samples/cmu131_walk.mp4] [--threads 1,2]
+                                             [--mediapipe-python /tmp/mpvenv/bin/python] [--install-mediapipe]
 
 For each BLAS thread count, `mhformer run` (release build) processes the video; its summary line
 gives the 2D time (decoding + BlazePose) and the 3D time (MHFormer with flip augmentation).
@@ -19,8 +19,8 @@ import subprocess
 import sys
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "Scripts"))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # Scripts/bench/ -> repository root
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))   # benchutil, beside this script
 from benchutil import cpu_busy_fraction as busy  # noqa: E402
 
 MEDIAPIPE_TIMER = r"""
