@@ -23,13 +23,13 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("keypoints-2d"), help: "Also write the 2D keypoints (the CSV `lift` reads).")
     var keypoints2D: String?
 
-    @Option(name: .long, help: "Folder with BlazePose's pose_detection.tflite and pose_landmark_full.tflite (default: Models/blazepose; bash Scripts/fetch-blazepose.sh gets them).")
+    @Option(name: .long, help: "Folder with BlazePose's pose_detection.tflite and pose_landmark_full.tflite (default: Models/blazepose; bash Scripts/setup/fetch-blazepose.sh gets them).")
     var pose2dModels: String?
 
     @Option(name: .long, help: "2D keypoints: \(Pose2DBackends.names.joined(separator: ", ")). blazepose (default); vitpose or transpose: BlazePose finds the person, the other model places the joints (needs --pose2d-weights).")
     var pose2d: String = "blazepose"
 
-    @Option(name: .long, help: "vitpose: model folder with config.json + model.safetensors as Hugging Face transformers saves them (e.g. usyd-community/vitpose-base-simple); transpose: a .safetensors converted by Scripts/convert-transpose.py.")
+    @Option(name: .long, help: "vitpose: model folder with config.json + model.safetensors as Hugging Face transformers saves them (e.g. usyd-community/vitpose-base-simple); transpose: a .safetensors converted by Scripts/convert/convert-transpose.py.")
     var pose2dWeights: String?
 
     @Flag(name: .long, inversion: .prefixedNo,

@@ -1,6 +1,6 @@
 // MediaPipe Pose's pre- and post-processing in Swift against the numpy reference
 // (../shared/docs/pose2d-ref/blazepose_ref.py, itself checked against MediaPipe), through
-// Tests/Fixtures/blazepose/pipeline_ref.npz (Scripts/make-blazepose-reference.py). These tests need
+// Tests/Fixtures/blazepose/pipeline_ref.npz (Scripts/fixtures/make-blazepose-reference.py). These tests need
 // no model: they start from the stored model outputs.
 
 import Foundation

@@ -1,4 +1,4 @@
-// Scripts/convert-mhformer.py: checkpoint layouts it accepts, and files it refuses without ever
+// Scripts/convert/convert-mhformer.py: checkpoint layouts it accepts, and files it refuses without ever
 // executing code from them.
 
 import Foundation
@@ -74,7 +74,7 @@ struct ConverterTests {
         let marker = dir.appendingPathComponent("pwned").path
         #expect(try runPython([script, evil, marker]).status == 0)
         let out = dir.appendingPathComponent("out.safetensors").path
-        let r = try runPython([Paths.repo.appendingPathComponent("Scripts/convert-mhformer.py").path, evil, out])
+        let r = try runPython([Paths.repo.appendingPathComponent("Scripts/convert/convert-mhformer.py").path, evil, out])
         #expect(r.status == 1)
         #expect(r.stderr.contains("evil.pth") && r.stderr.contains("system") && r.stderr.contains("refusing"), "\(r.stderr)")
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
@@ -91,7 +91,7 @@ struct ConverterTests {
         let cases: [(String, String)] = [(text, "not a PyTorch zip checkpoint"), (dir.path + "/missing.pth", "no such file")]
         for (input, message) in cases {
             let out = dir.appendingPathComponent("o.safetensors").path
-            let r = try runPython([Paths.repo.appendingPathComponent("Scripts/convert-mhformer.py").path, input, out])
+            let r = try runPython([Paths.repo.appendingPathComponent("Scripts/convert/convert-mhformer.py").path, input, out])
             #expect(r.status == 1)
             #expect(r.stderr.contains(message) && r.stderr.contains((input as NSString).lastPathComponent), "\(r.stderr)")
             #expect(!FileManager.default.fileExists(atPath: out))

@@ -62,7 +62,7 @@ func runPython(_ args: [String]) throws -> RunResult { try run("/usr/bin/env", [
 /// Converts an official-format .pth with the project's converter; returns the .safetensors path.
 func convertCheckpoint(_ pth: URL, into dir: URL) throws -> String {
     let out = dir.appendingPathComponent(pth.deletingPathExtension().lastPathComponent + ".safetensors").path
-    let r = try runPython([Paths.repo.appendingPathComponent("Scripts/convert-mhformer.py").path, pth.path, out])
+    let r = try runPython([Paths.repo.appendingPathComponent("Scripts/convert/convert-mhformer.py").path, pth.path, out])
     #expect(r.status == 0, "converter failed: \(r.stderr)")
     return out
 }

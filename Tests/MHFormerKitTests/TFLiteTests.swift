@@ -1,11 +1,11 @@
 // The native TFLite reader against Google's runtime: BlazePose's two models on stored inputs, every
-// output tensor compared with ai-edge-litert's (fixtures made by Scripts/make-tflite-reference.py).
+// output tensor compared with ai-edge-litert's (fixtures made by Scripts/fixtures/make-tflite-reference.py).
 //
 // Metric, per output tensor: max |swift − litert| / max(max |litert|, 1), which must stay ≤ 1e-3.
 // (Relative to the tensor's largest value, absolute for tensors of values under 1: the kernels sum
 // in a different order than XNNPACK, so individual small values carry absolute, not relative, noise.)
 //
-// The models are not in the repository: Scripts/fetch-blazepose.sh puts them in Models/blazepose/;
+// The models are not in the repository: Scripts/setup/fetch-blazepose.sh puts them in Models/blazepose/;
 // without them these tests are skipped, saying so.
 
 import Foundation
@@ -20,7 +20,7 @@ enum BlazePoseFiles {
     static var available: Bool {
         FileManager.default.fileExists(atPath: detector) && FileManager.default.fileExists(atPath: landmark)
     }
-    static let skipReason: Comment = "Models/blazepose/*.tflite absent: run Scripts/fetch-blazepose.sh"
+    static let skipReason: Comment = "Models/blazepose/*.tflite absent: run Scripts/setup/fetch-blazepose.sh"
 }
 
 /// max |a − b| / max(max |b|, 1)

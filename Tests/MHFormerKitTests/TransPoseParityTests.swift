@@ -197,7 +197,7 @@ struct TransPoseParityTests {
         let dir = try Paths.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let out = dir.appendingPathComponent("r.safetensors").path
-        let r = try runPython([Paths.repo.appendingPathComponent("Scripts/convert-transpose.py").path,
+        let r = try runPython([Paths.repo.appendingPathComponent("Scripts/convert/convert-transpose.py").path,
                                fixtures.appendingPathComponent("r_a3_small/model.pth").path, out])
         #expect(r.status == 0, "converter failed: \(r.stderr)")
         let model = try TransPoseModel(path: out)
@@ -210,7 +210,7 @@ struct TransPoseParityTests {
             #expect(try file.floats(key) == reference.floats(key), "\(key) differs")
         }
         // not a TransPose checkpoint → one-line error
-        let bad = try runPython([Paths.repo.appendingPathComponent("Scripts/convert-transpose.py").path,
+        let bad = try runPython([Paths.repo.appendingPathComponent("Scripts/convert/convert-transpose.py").path,
                                  Paths.shared.appendingPathComponent("fixtures/mhformer/small27/small_model.pth").path,
                                  dir.appendingPathComponent("x.safetensors").path])
         if FileManager.default.fileExists(atPath: Paths.shared.appendingPathComponent("fixtures/mhformer/small27/small_model.pth").path) {
@@ -307,7 +307,7 @@ struct TransPoseReleasedLayoutTests {
             else: sd[k] = (rng.standard_normal(shape) * 0.02).astype(np.float32)
         cm.write_atomic(sys.argv[4], cm.safetensors_bytes(sd))
         """
-        let r = try runPython(["-c", script, Paths.repo.appendingPathComponent("Scripts/convert-mhformer.py").path,
+        let r = try runPython(["-c", script, Paths.repo.appendingPathComponent("Scripts/convert/convert-mhformer.py").path,
                                fixtures.appendingPathComponent("released_configs.json").path, name, path])
         try #require(r.status == 0, "\(r.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: fixtures.appendingPathComponent("released_configs.json"))) as! [String: Any]

@@ -1,5 +1,5 @@
 // ViTPose against Hugging Face transformers on our random-weight models (Tests/Fixtures/vitpose, made
-// by Scripts/make-vitpose-fixtures.py): the crop, the heatmaps (with and without flip test) and the
+// by Scripts/fixtures/make-vitpose-fixtures.py): the crop, the heatmaps (with and without flip test) and the
 // keypoints, for the simple decoder (float32 weights, output after the last block) and the classic
 // one (float16 weights, output after block 2 of 3). Plus clear errors for mismatched files.
 

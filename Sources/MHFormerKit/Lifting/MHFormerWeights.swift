@@ -182,7 +182,7 @@ public final class MHFormerWeights: @unchecked Sendable {
     static func inferConfig(_ file: SafeTensorsFile) throws -> MHFormerConfig {
         let path = file.path
         guard let norm1 = file.entries["norm_1.weight"], let reg = file.entries["regression.1.weight"] else {
-            throw MHFormerError("\(path): not an MHFormer checkpoint (no 'norm_1.weight' or 'regression.1.weight'; convert official .pth files with Scripts/convert-mhformer.py)")
+            throw MHFormerError("\(path): not an MHFormer checkpoint (no 'norm_1.weight' or 'regression.1.weight'; convert official .pth files with Scripts/convert/convert-mhformer.py)")
         }
         guard norm1.shape.count == 1, reg.shape.count == 3 else {
             throw MHFormerError("\(path): not an MHFormer checkpoint ('norm_1.weight' \(norm1.shape), 'regression.1.weight' \(reg.shape))")

@@ -17,7 +17,7 @@ public final class BlazePoseEstimator: PoseEstimator2D {
             self.init(pose: try BlazePose(modelDirectory: f))
             return
         }
-        throw MHFormerError("\(folders.first ?? "Models/blazepose"): BlazePose models not found (run bash Scripts/fetch-blazepose.sh)")
+        throw MHFormerError("\(folders.first ?? "Models/blazepose"): BlazePose models not found (run bash Scripts/setup/fetch-blazepose.sh)")
     }
 
     /// The tracked person's landmarks in the next frame, or nil.

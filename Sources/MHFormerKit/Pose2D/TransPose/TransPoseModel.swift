@@ -313,7 +313,7 @@ public final class TransPoseModel {
 
     /// Loads a TransPose safetensors file (official state_dict names), strictly: every tensor used,
     /// every shape checked. `heads` overrides the number of attention heads; otherwise the file's
-    /// metadata `n_head` (written by Scripts/convert-transpose.py), else 8 for R and 1 for H (the
+    /// metadata `n_head` (written by Scripts/convert/convert-transpose.py), else 8 for R and 1 for H (the
     /// released models).
     public init(path: String, heads: Int? = nil) throws {
         let file = try SafeTensorsFile(path: path)
