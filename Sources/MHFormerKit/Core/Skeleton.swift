@@ -21,3 +21,18 @@ public enum Skeleton {
         return m
     }()
 }
+
+/// The Human3.6M-17 joints by name, in model order (`rawValue` is the joint's index).
+public enum H36MJoint: Int, CaseIterable, Sendable {
+    case pelvis, rightHip, rightKnee, rightAnkle, leftHip, leftKnee, leftAnkle,
+         spine, thorax, nose, head, leftShoulder, leftElbow, leftWrist,
+         rightShoulder, rightElbow, rightWrist
+
+    /// The CSV column prefix ("left_wrist").
+    public var name: String { Skeleton.jointNames[rawValue] }
+}
+
+extension Pose3DSequence {
+    /// `joint` of row `i`, metres.
+    public func joint(_ i: Int, _ joint: H36MJoint) -> SIMD3<Float> { self.joint(i, joint.rawValue) }
+}

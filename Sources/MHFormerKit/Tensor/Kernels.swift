@@ -31,6 +31,9 @@ public func sgemm(_ M: Int, _ N: Int, _ K: Int,
 /// collapse when another process is busy).
 public func setBLASThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
 
+/// The number of threads OpenBLAS uses now.
+public func blasThreads() -> Int { Int(openblas_get_num_threads()) }
+
 // MARK: - Linear
 
 /// y[rows, out] = x[rows, in] · Wᵀ + b.  W: [out, in], b: [out].
