@@ -1,4 +1,5 @@
-// `mhformer lift`: 2D keypoints (CSV) → 3D joints.
+// `mhformer lift`: 2D keypoints (this project's CSV, an OpenPose JSON folder, COCO keypoint JSON or
+// a MediaPipe landmark CSV) → 3D joints.
 
 import ArgumentParser
 import Foundation
@@ -6,17 +7,27 @@ import MHFormerKit
 
 struct Lift: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Lift 2D keypoints (CSV) to 3D joints with MHFormer.",
+        abstract: "Lift 2D keypoints to 3D joints with MHFormer.",
         discussion: """
-        Input: a CSV with columns frame, width, height, <joint>_x, <joint>_y for the 17 Human3.6M joints
-        (\(Skeleton.jointNames.joined(separator: ", "))), optional time_s and <joint>_score.
+        Input (--keypoints; format from --keypoints-format, else detected):
+        csv: columns frame, width, height, <joint>_x, <joint>_y for the 17 Human3.6M joints (\(Skeleton.jointNames.joined(separator: ", "))), optional time_s and <joint>_score.
+        openpose: a folder of OpenPose *_keypoints.json files (BODY_25 or COCO-18).
+        coco: COCO keypoint results JSON, or a COCO dataset with images and annotations.
+        mediapipe: a CSV with frame and <landmark>_x, <landmark>_y for MediaPipe's 33 landmarks, normalised to the image.
+        OpenPose and COCO results store no image size: give --image-size WIDTHxHEIGHT.
         Output (.csv): frame, time_s, <joint>_x, <joint>_y, <joint>_z in metres; also .json, .trc, .bvh.
         --scores adds <joint>_score columns to the CSV.
         The joints are refitted to a rigid skeleton unless --no-rigid-skeleton is given.
         """)
 
-    @Option(name: .long, help: "2D keypoints CSV.")
+    @Option(name: .long, help: "2D keypoints: this project's CSV, an OpenPose JSON folder, a COCO keypoint JSON file or a MediaPipe landmark CSV.")
     var keypoints: String
+
+    @Option(name: .long, help: "Format of --keypoints: csv, openpose, coco or mediapipe. Default: detected (a folder: openpose; JSON: coco; a CSV with nose_x and left_eye_inner_x columns: mediapipe; else csv).")
+    var keypointsFormat: String?
+
+    @Option(name: .long, help: "Image size in pixels, WIDTHxHEIGHT (e.g. 1920x1080), for keypoint files that do not store it (OpenPose, COCO results, a MediaPipe CSV without width/height columns).")
+    var imageSize: String?
 
     @Option(name: [.short, .long], help: "3D output file: .csv, .json, .trc (OpenSim markers, Y up) or .bvh (skeleton with rotations, Y up).")
     var output: String
@@ -26,15 +37,30 @@ struct Lift: ParsableCommand {
     func run() throws {
         do {
             let (frame, format) = try lifting.validated(output: output)
+            let inputFormat = try keypointsFormat.map { name in
+                guard let f = KeypointFileFormat(rawValue: name.lowercased()) else {
+                    throw MHFormerError("--keypoints-format: unknown format '\(name)' (csv, openpose, coco or mediapipe)")
+                }
+                return f
+            }
+            let size = try imageSize.map { text in
+                do { return try KeypointFiles.parseImageSize(text) }
+                catch let error as MHFormerError { throw MHFormerError("--image-size: \(error.message)") }
+            }
             try lifting.checkOutputPaths(outputs: [("-o", output)], inputs: [("--keypoints", keypoints)])
-            let kp = try Keypoints2DCSV.read(path: keypoints)
+            let contents = try KeypointFiles.load(path: keypoints, format: inputFormat, imageSize: size)
+            let kp = contents.keypoints
             if lifting.scores, kp.scores == nil {
-                throw MHFormerError("--scores: \(keypoints) has no <joint>_score columns (no 2D scores to write)")
+                let columns = contents.format == .mediapipe ? "<landmark>_visibility" : "<joint>_score"
+                throw MHFormerError("--scores: \(keypoints) has no \(columns) columns (no 2D scores to write)")
             }
             let (model, weightsPath) = try lifting.loadModel()
             let seconds = try lifting.liftAndWrite(kp, model: model, weightsPath: weightsPath, frame: frame, format: format, output: output)
             let c = model.config
             let withPerson = kp.present.filter { $0 }.count
+            if contents.framesWithUndetectedPoints > 0 {
+                printError("warning: \(keypoints): in \(contents.framesWithUndetectedPoints) of \(withPerson) frames with a person the detector missed some of the 17 points used (confidence 0); they were lifted from the coordinates in the file (OpenPose and COCO write 0, 0) with score 0")
+            }
             printError(String(format: "lifted %d frames (%d with a person) in %.2f s (%.1f frames/s), MHFormer T=%d C=%d from %@ -> %@",
                               kp.count, withPerson, seconds, Double(withPerson) / max(seconds, 1e-9), c.frames, c.channel,
                               (weightsPath as NSString).lastPathComponent, output))

@@ -83,9 +83,6 @@ public enum COCOKeypointsJSON {
             let score = entry.score ?? Double(scores.reduce(0, +) / 17)
             if best[frame].map({ score > $0.score }) ?? true { best[frame] = (score, points, scores) }
         }
-        guard personEntries > 0 else {
-            throw MHFormerError("\(path): no person \(what) (category_id 1)")
-        }
 
         // The dataset's images: frames of their own (with or without a person) and the image size.
         var frameNumbers = Set(best.keys)
@@ -103,6 +100,9 @@ public enum COCOKeypointsJSON {
                 throw MHFormerError("\(path): images[\(i)] is \(size.width)x\(size.height) but images[\(known.image)] is \(known.width)x\(known.height); one video's frames share one size")
             }
             sizeInFile = sizeInFile ?? (size.width, size.height, i)
+        }
+        guard personEntries > 0 else {
+            throw MHFormerError("\(path): no person \(what) (category_id 1)")
         }
         let size = try KeypointFiles.imageSize(
             inFile: sizeInFile.map { ($0.width, $0.height) }, given: imageSize, path: path,

@@ -226,8 +226,23 @@ public enum KeypointFiles {
         }
         func oneLine(_ s: String) -> String { Keypoints2DCSV.printable(s) }
         switch error {
-        case let .typeMismatch(_, context):
-            return "\(location(context.codingPath)): \(oneLine(context.debugDescription))"
+        case let .typeMismatch(type, context):
+            // JSONDecoder's text names Swift types ("Expected to decode Double but found bool
+            // instead."); say it in JSON's words, keeping what it found.
+            let expected: String
+            switch type {
+            case is Double.Type, is Int.Type: expected = "a number"
+            case is String.Type: expected = "a string"
+            case is [String: Any].Type: expected = "an object"
+            default: expected = type is any Collection.Type ? "an array" : ""
+            }
+            let text = context.debugDescription
+            if !expected.isEmpty, let found = text.range(of: "but found ")?.upperBound {
+                let what = text[found...].replacingOccurrences(of: " instead.", with: "")
+                    .replacingOccurrences(of: "a dictionary", with: "an object")
+                return "\(location(context.codingPath)): expected \(expected), found \(oneLine(what))"
+            }
+            return "\(location(context.codingPath)): \(oneLine(text))"
         case let .valueNotFound(_, context):
             return "\(location(context.codingPath)): null where a value is needed"
         case let .keyNotFound(key, context):
