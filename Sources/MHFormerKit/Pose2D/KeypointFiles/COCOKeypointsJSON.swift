@@ -38,10 +38,10 @@ public enum COCOKeypointsJSON {
         let isDataset: Bool
         var images: [Image] = []
         if first == UInt8(ascii: "[") {
-            entries = try KeypointFiles.decodeJSON([Entry].self, path: path)
+            entries = try KeypointFiles.decodeJSON([Entry].self, data: data, path: path)
             isDataset = false
         } else if first == UInt8(ascii: "{") {
-            let dataset = try KeypointFiles.decodeJSON(Dataset.self, path: path)
+            let dataset = try KeypointFiles.decodeJSON(Dataset.self, data: data, path: path)
             guard let annotations = dataset.annotations else {
                 if dataset.people != nil {
                     throw MHFormerError("\(path): an OpenPose frame file, not COCO keypoints; give the folder of OpenPose files")

@@ -196,7 +196,11 @@ public enum KeypointFiles {
     /// Decodes `T` from the JSON file at `path`, every failure as one line naming the file and, when
     /// known, where in the file (`people[0].pose_keypoints_2d[7]`).
     static func decodeJSON<T: Decodable>(_ type: T.Type, path: String) throws -> T {
-        let data = try readFile(path)
+        try decodeJSON(type, data: readFile(path), path: path)
+    }
+
+    /// `decodeJSON` of a file already read.
+    static func decodeJSON<T: Decodable>(_ type: T.Type, data: Data, path: String) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {

@@ -142,6 +142,7 @@ public enum MediaPipeCSV {
                         throw MHFormerError("\(path): line \(lineNumber): image size \(rowSize.width)x\(rowSize.height) differs from \(known.width)x\(known.height) of the first row")
                     }
                 } else {
+                    // The first row's size, checked against the given one (`why` is for a missing size).
                     size = try KeypointFiles.imageSize(inFile: rowSize, given: imageSize, path: path, why: "")
                 }
             }
