@@ -3,7 +3,8 @@
 // joints are KeypointConversion's of the same poses. The OpenPose layouts are written by joint name
 // from OpenPose's documented orders, so the reader's index tables are checked, not repeated. Then
 // format detection, every class of bad input (a one-line error naming the file), and the command
-// line: lifting an OpenPose folder gives the same 3D file as lifting the equivalent 2D CSV.
+// line: lifting an OpenPose folder gives the same 3D file as lifting the equivalent 2D CSV, and the
+// official demo's COCO-17 input in each format lifts to the demo's 3D output (with ../shared).
 
 import Foundation
 import Testing
@@ -610,6 +611,51 @@ extension KeypointFilesTests {
                                          "-o", dir.appendingPathComponent("again.csv").path, "--scores", "--threads", "1"])
             #expect(c.status == 0, "\(c.stderr)")
             #expect(try String(contentsOfFile: dir.appendingPathComponent("again.csv").path, encoding: .utf8) == expected)
+        }
+
+        @Test("the official demo's COCO-17 input as COCO results, an OpenPose folder and MediaPipe landmarks lifts to the demo's 3D output",
+              .enabled(if: Paths.sharedAvailable, "../shared/fixtures/mhformer is absent"))
+        func officialDemoFromCOCO() throws {
+            let dir = try Paths.tempDir()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let weights = try convertCheckpoint(Paths.mhformerFixtures.appendingPathComponent("small27/small_model.pth"), into: dir)
+            let coco = try Npy.read(Paths.mhformerFixtures.appendingPathComponent("input_coco17_px.npy"))   // (60, 17, 2), 1280 x 720
+            let reference = try Npy.read(Paths.mhformerFixtures.appendingPathComponent("small27/demo_output_3d.npy"))
+            #expect(coco.shape == [60, 17, 2])
+            let folder = dir.appendingPathComponent("openpose")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            var results: [[String: Any]] = []
+            for f in 0..<60 {
+                let pose = (points: Array(coco.values[(f * 34)..<((f + 1) * 34)]), scores: [Float](repeating: 1, count: 17))
+                var keypoints: [Double] = []
+                for c in 0..<17 { keypoints += [Double(pose.points[2 * c]), Double(pose.points[2 * c + 1]), 1] }
+                results.append(["image_id": f, "category_id": 1, "keypoints": keypoints, "score": 1])
+                try writeOpenPoseFrame(folder, frame: f, people: [openPoseValues(pose, layout: body25Names)])
+            }
+            let resultsPath = dir.appendingPathComponent("results.json").path
+            try json(results).write(to: URL(fileURLWithPath: resultsPath))
+            // And as MediaPipe landmarks, normalised (so only to rounding: the tolerance covers it).
+            var lines = [(["frame", "width", "height"] + MediaPipeCSV.landmarkNames.flatMap { ["\($0)_x", "\($0)_y"] }).joined(separator: ",")]
+            for f in 0..<60 {
+                var cells = ["\(f)", "1280", "720"] + [String](repeating: "0.5", count: 66)
+                for (c, b) in KeypointConversion.cocoFromBlazePose.enumerated() {
+                    cells[3 + 2 * b] = "\(Double(coco.values[f * 34 + 2 * c]) / 1280)"
+                    cells[3 + 2 * b + 1] = "\(Double(coco.values[f * 34 + 2 * c + 1]) / 720)"
+                }
+                lines.append(cells.joined(separator: ","))
+            }
+            let mediaPipePath = dir.appendingPathComponent("landmarks.csv").path
+            try lines.joined(separator: "\n").write(toFile: mediaPipePath, atomically: true, encoding: .utf8)
+            for input in [resultsPath, folder.path, mediaPipePath] {
+                let out = dir.appendingPathComponent("out.csv").path
+                let r = try run(Paths.tool, ["lift", "--keypoints", input, "--image-size", "1280x720", "--weights", weights, "-o", out,
+                                             "--no-rigid-skeleton"])
+                #expect(r.status == 0, "\(r.stderr)")
+                let (frames, values) = try read3DCSV(out)
+                #expect(frames == Array(0..<60))
+                let err = maxAbsDiff(values, reference.values)
+                #expect(err <= 1e-4, "\(input): differs from the official demo's output by \(err)")
+            }
         }
 
         @Test("undetected OpenPose points: a warning line before the summary",
