@@ -122,7 +122,7 @@ struct KeypointFilesTests {
         #expect(MediaPipeCSV.landmarkNames.count == 33)
     }
 
-    @Test("OpenPose BODY_25 folder: COCO points converted as the video path does; missing and empty frames stay empty",
+    @Test("OpenPose folder (BODY_25, COCO-18): COCO points converted as the video path does; missing and empty frames stay empty",
           arguments: [("BODY_25", body25Names), ("COCO-18", coco18Names)])
     func openPoseFolder(layout: String, names: [String]) throws {
         let dir = try Paths.tempDir()
