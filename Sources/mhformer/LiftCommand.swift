@@ -1,4 +1,5 @@
-// `mhformer lift`: 2D keypoints (CSV) → 3D joints.
+// `mhformer lift`: 2D keypoints (this project's CSV, an OpenPose JSON folder, COCO keypoint JSON or
+// a MediaPipe landmark CSV) → 3D joints.
 
 import ArgumentParser
 import Foundation
@@ -6,17 +7,27 @@ import MHFormerKit
 
 struct Lift: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Lift 2D keypoints (CSV) to 3D joints with MHFormer.",
+        abstract: "Lift 2D keypoints to 3D joints with MHFormer.",
         discussion: """
-        Input: a CSV with columns frame, width, height, <joint>_x, <joint>_y for the 17 Human3.6M joints
-        (\(Skeleton.jointNames.joined(separator: ", "))), optional time_s and <joint>_score.
+        Input (--keypoints; format from --keypoints-format, else detected):
+        csv: columns frame, width, height, <joint>_x, <joint>_y for the 17 Human3.6M joints (\(Skeleton.jointNames.joined(separator: ", "))), optional time_s and <joint>_score.
+        openpose: a folder of OpenPose *_keypoints.json files (BODY_25 or COCO-18).
+        coco: COCO keypoint results JSON, or a COCO dataset with images and annotations.
+        mediapipe: a CSV with frame and <landmark>_x, <landmark>_y for MediaPipe's 33 landmarks, normalised to the image.
+        OpenPose and COCO results store no image size: give --image-size WIDTHxHEIGHT.
         Output (.csv): frame, time_s, <joint>_x, <joint>_y, <joint>_z in metres; also .json, .trc, .bvh.
         --scores adds <joint>_score columns to the CSV.
         The joints are refitted to a rigid skeleton unless --no-rigid-skeleton is given.
         """)
 
-    @Option(name: .long, help: "2D keypoints CSV.")
+    @Option(name: .long, help: "2D keypoints: this project's CSV, an OpenPose JSON folder, a COCO keypoint JSON file or a MediaPipe landmark CSV.")
     var keypoints: String
+
+    @Option(name: .long, help: "Format of --keypoints: csv, openpose, coco or mediapipe. Default: detected (a folder: openpose; JSON: coco; a CSV with nose_x and left_eye_inner_x columns: mediapipe; else csv).")
+    var keypointsFormat: String?
+
+    @Option(name: .long, help: "Image size in pixels, WIDTHxHEIGHT (e.g. 1920x1080), for keypoint files that do not store it (OpenPose, COCO results, a MediaPipe CSV without width/height columns).")
+    var imageSize: String?
 
     @Option(name: [.short, .long], help: "3D output file: .csv, .json, .trc (OpenSim markers, Y up) or .bvh (skeleton with rotations, Y up).")
     var output: String
@@ -25,9 +36,22 @@ struct Lift: ParsableCommand {
 
     func run() throws {
         do {
-            var job = PoseJob(input: .keypointsFile(keypoints))
+            let inputFormat = try keypointsFormat.map { name in
+                guard let f = KeypointFileFormat(rawValue: name.lowercased()) else {
+                    throw MHFormerError("--keypoints-format: unknown format '\(name)' (csv, openpose, coco or mediapipe)")
+                }
+                return f
+            }
+            let size = try imageSize.map { text in
+                do { return try KeypointFiles.parseImageSize(text) }
+                catch let error as MHFormerError { throw MHFormerError("--image-size: \(error.message)") }
+            }
+            var job = PoseJob(input: .keypointsFile(keypoints, format: inputFormat, imageSize: size))
             try lifting.apply(to: &job, output: output)
             let r = try PosePipeline(job).run()
+            if r.framesWithUndetectedPoints > 0 {
+                printError("warning: \(keypoints): in \(r.framesWithUndetectedPoints) of \(r.detectedFrames) frames with a person the detector missed some of the 17 points used (confidence 0); they were lifted from the coordinates in the file (OpenPose and COCO write 0, 0) with score 0")
+            }
             let c = r.modelConfig
             printError(String(format: "lifted %d frames (%d with a person) in %.2f s (%.1f frames/s), MHFormer T=%d C=%d from %@ -> %@",
                               r.frames, r.detectedFrames, r.secondsLift, Double(r.detectedFrames) / max(r.secondsLift, 1e-9), c.frames, c.channel,

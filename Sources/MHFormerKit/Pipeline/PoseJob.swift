@@ -12,8 +12,10 @@ public struct PoseJob: Sendable {
     public enum Input: Sendable {
         /// A video file: decoded and run through the 2D model.
         case video(String)
-        /// 2D keypoints from a file (the CSV `mhformer run --keypoints-2d` writes).
-        case keypointsFile(String)
+        /// 2D keypoints from a file: the CSV `mhformer run --keypoints-2d` writes, an OpenPose JSON
+        /// folder, COCO keypoint JSON or a MediaPipe landmark CSV (KeypointFiles). `format` nil:
+        /// detected; `imageSize` for formats that do not store it.
+        case keypointsFile(String, format: KeypointFileFormat? = nil, imageSize: (width: Int, height: Int)? = nil)
         /// 2D keypoints already in memory; `name` stands for them in messages.
         case keypoints(Keypoints2D, name: String)
     }
@@ -112,6 +114,9 @@ public struct PoseJobResult: Sendable {
     public var seconds2D: Double
     public var secondsLift: Double
     public var secondsTotal: Double
+    /// Keypoint files: frames where the detector missed some of the 17 points (confidence 0; OpenPose
+    /// and COCO write 0, 0 for them), lifted from those coordinates with score 0.
+    public var framesWithUndetectedPoints = 0
     /// The 2D model's own summary (e.g. "ViTPose 48 ms per person"), if any.
     public var pose2DSummary: String?
     /// The lifter's weights and shape.

@@ -27,18 +27,23 @@ public final class PosePipeline {
         var keypoints: Keypoints2D
         var video: VideoKeypoints?
         var estimator: PoseEstimator2D?
+        var undetected = 0
+        var scoreColumns = "<joint>_score"
         switch job.input {
         case .video(let path):
             guard FileManager.default.fileExists(atPath: path) else { throw MHFormerError("\(path): no such file") }
             estimator = try makeEstimator()
             keypoints = Keypoints2D(frames: [], times: [], width: 0, height: 0, points: [], present: [])
-        case .keypointsFile(let path):
-            keypoints = try Keypoints2DCSV.read(path: path)
+        case .keypointsFile(let path, let format, let imageSize):
+            let contents = try KeypointFiles.load(path: path, format: format, imageSize: imageSize)
+            keypoints = contents.keypoints
+            undetected = contents.framesWithUndetectedPoints
+            scoreColumns = contents.format == .mediapipe ? "<landmark>_visibility" : "<joint>_score"
         case .keypoints(let kp, _):
             keypoints = kp
         }
         if job.outputs.scoreColumns, estimator == nil, keypoints.scores == nil {
-            throw MHFormerError("--scores: \(inputName) has no <joint>_score columns (no 2D scores to write)")
+            throw MHFormerError("--scores: \(inputName) has no \(scoreColumns) columns (no 2D scores to write)")
         }
         guard let weightsPath = liftingWeights else {
             throw MHFormerError("no weights given and no Models/mhformer-cmu-T*.safetensors found (use --weights FILE)")
@@ -112,13 +117,13 @@ public final class PosePipeline {
                              interpolatedFrames: video?.interpolatedFrames ?? 0, segments: segments,
                              gaps: runsOfTrue(Array(keypoints.present[firstPresent...lastPresent]).map { !$0 }).count,
                              seconds2D: seconds2D, secondsLift: secondsLift, secondsTotal: Date().timeIntervalSince(start),
-                             pose2DSummary: estimator?.summary, weightsPath: weightsPath, modelConfig: model.config, written: written)
+                             framesWithUndetectedPoints: undetected, pose2DSummary: estimator?.summary, weightsPath: weightsPath, modelConfig: model.config, written: written)
     }
 
     /// The input's name in messages.
     var inputName: String {
         switch job.input {
-        case .video(let p), .keypointsFile(let p): return p
+        case .video(let p), .keypointsFile(let p, _, _): return p
         case .keypoints(_, let name): return name
         }
     }
@@ -167,7 +172,7 @@ public final class PosePipeline {
         var inputs: [(option: String, path: String?)] = []
         switch job.input {
         case .video(let p): inputs += [("VIDEO", p), ("--pose2d-weights", job.pose2D.weights)]
-        case .keypointsFile(let p): inputs.append(("--keypoints", p))
+        case .keypointsFile(let p, _, _): inputs.append(("--keypoints", p))
         case .keypoints: break
         }
         inputs.append(("--weights", liftingWeights))
