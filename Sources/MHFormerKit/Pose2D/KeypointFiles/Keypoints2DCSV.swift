@@ -177,7 +177,3 @@ public enum Keypoints2DCSV {
         try AtomicFile.write(out, to: path)
     }
 }
-
-/// Shortest text that reads back as the same Float32.
-public func formatFloat(_ v: Float) -> String { v == 0 ? "0" : "\(v)" }
-public func formatDouble(_ v: Double) -> String { "\(v)" }
