@@ -76,19 +76,22 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--frames", type=int, default=48, help="frames of 2D input to lift")
     ap.add_argument("--configs", default="official81,official351")
+    ap.add_argument("--tool", default=os.path.join(ROOT, ".build", "release", "mhformer"), help="the mhformer binary to time")
+    ap.add_argument("--baseline-tool", default=None, help="another mhformer binary (e.g. the previous commit's) to time too, for a ratio")
     args = ap.parse_args()
 
     import torch
     from mhformer import demo_predict
     torch.set_num_threads(args.threads)
-    tool = os.path.join(ROOT, ".build", "release", "mhformer")
+    tool = args.tool
     if not os.access(tool, os.X_OK):
         sys.exit("error: build first: bash Scripts/setup.sh")
     busy_before = cpu_busy_fraction()
     kp, _ = sample_keypoints(args.frames)
     n = len(kp)
     print(f"threads {args.threads}, {n} frames, flip on, machine busy before start: {busy_before:.0%}")
-    print(f"{'config':<12} {'params':>10} {'swift f/s':>10} {'torch f/s':>10} {'swift/torch':>11} {'max|diff|':>10}")
+    print(f"{'config':<12} {'params':>10} {'swift f/s':>10} {'torch f/s':>10} {'swift/torch':>11} {'max|diff|':>10}"
+          + (f" {'vs baseline':>12}" if args.baseline_tool else ""))
     with tempfile.TemporaryDirectory() as tmp:
         csv_in = os.path.join(tmp, "in.csv")
         # the sample rows as they are (lift reads columns by name)
@@ -117,15 +120,24 @@ def main():
             ref = demo_predict(model, kp, 1280, 720)
             torch_s = time.perf_counter() - t0
             out = os.path.join(tmp, f"{name}.csv")
-            r = subprocess.run([tool, "lift", "--keypoints", csv_in, "--weights", weights, "-o", out,
-                                "--threads", str(args.threads)], capture_output=True, text=True)
-            if r.returncode != 0:
-                sys.exit(f"error: mhformer lift failed: {r.stderr.strip()}")
-            swift_s = float(re.search(r" in ([0-9.]+) s", r.stderr).group(1))
+
+            def lift_seconds(binary):
+                # --no-rigid-skeleton: the model's own output, to compare with PyTorch's.
+                r = subprocess.run([binary, "lift", "--keypoints", csv_in, "--weights", weights, "-o", out,
+                                    "--threads", str(args.threads), "--no-rigid-skeleton"], capture_output=True, text=True)
+                if r.returncode != 0:
+                    sys.exit(f"error: {binary} lift failed: {r.stderr.strip()}")
+                return float(re.search(r" in ([0-9.]+) s", r.stderr).group(1))
+
+            swift_s = lift_seconds(tool)
             got = np.genfromtxt(out, delimiter=",", skip_header=1)[:, 2:].reshape(n, 17, 3)
             diff = float(np.abs(got - ref).max())
-            print(f"{name:<12} {params:>10,} {n / swift_s:>10.1f} {n / torch_s:>10.1f} "
-                  f"{torch_s / swift_s:>10.2f}x {diff:>10.1e}")
+            line = (f"{name:<12} {params:>10,} {n / swift_s:>10.1f} {n / torch_s:>10.1f} "
+                    f"{torch_s / swift_s:>10.2f}x {diff:>10.1e}")
+            if args.baseline_tool:
+                base_s = lift_seconds(args.baseline_tool)
+                line += f" {base_s / swift_s:>11.3f}x"
+            print(line)
     print(f"machine busy after: {cpu_busy_fraction():.0%} (this script's own processes had stopped)")
 
 

@@ -4,6 +4,7 @@ Python BlazePose on the same video, in one run.
 
     python3 Scripts/bench/benchmark-video.py [--video Samples/cmu131_walk.mp4] [--threads 1,2]
                                              [--mediapipe-python /tmp/mpvenv/bin/python] [--install-mediapipe]
+                                             [--tool BIN] [--baseline-tool OLD_BIN]
 
 For each BLAS thread count, `mhformer run` (release build) processes the video; its summary line
 gives the 2D time (decoding + BlazePose) and the 3D time (MHFormer with flip augmentation).
@@ -11,6 +12,8 @@ The reference is mp.solutions.pose (model_complexity=1, video mode, the same mod
 same frames, decoded by OpenCV, in a Python that has mediapipe==0.10.14 (--install-mediapipe makes
 one in /tmp/mpvenv from PyPI). Ratios > 1 mean mhformer is faster. The machine's load from other
 processes is printed before and after: two BLAS threads collapse when another process is busy.
+--baseline-tool runs another build (e.g. the previous commit's release binary) right after each
+run and prints the ratio of total frames/s (> 1: this build is faster).
 """
 import argparse
 import os
@@ -41,8 +44,7 @@ print(f"MP {len(frames)} {found} {dt}")
 """
 
 
-def run_mhformer(video, threads, weights):
-    tool = os.path.join(ROOT, ".build", "release", "mhformer")
+def run_mhformer(tool, video, threads, weights):
     out = f"/tmp/mhformer-bench-{os.getpid()}.csv"
     cmd = [tool, "run", video, "-o", out, "--threads", str(threads)] + (["--weights", weights] if weights else [])
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads))
@@ -64,6 +66,8 @@ def main():
     ap.add_argument("--weights", default=None)
     ap.add_argument("--mediapipe-python", default="/tmp/mpvenv/bin/python")
     ap.add_argument("--install-mediapipe", action="store_true")
+    ap.add_argument("--tool", default=os.path.join(ROOT, ".build", "release", "mhformer"), help="the mhformer binary to time")
+    ap.add_argument("--baseline-tool", default=None, help="another mhformer binary to time right after it, for a ratio")
     args = ap.parse_args()
 
     if args.install_mediapipe and not os.path.exists(args.mediapipe_python):
@@ -87,12 +91,16 @@ def main():
     else:
         print("reference skipped: no mediapipe Python (use --install-mediapipe)")
 
-    print(f"{'threads':>7} {'frames':>6} {'2D f/s':>8} {'3D f/s':>8} {'total f/s':>9} {'2D vs mediapipe':>16}")
+    print(f"{'threads':>7} {'frames':>6} {'2D f/s':>8} {'3D f/s':>8} {'total f/s':>9} {'2D vs mediapipe':>16}"
+          + (f" {'total vs baseline':>18}" if args.baseline_tool else ""))
     for t in [int(x) for x in args.threads.split(",")]:
-        frames, t2d, t3d, total, wall = run_mhformer(args.video, t, args.weights)
+        frames, t2d, t3d, total, wall = run_mhformer(args.tool, args.video, t, args.weights)
         ratio = f"{(frames / t2d) / reference:.2f}x" if reference else "-"
-        print(f"{t:>7} {frames:>6} {frames / t2d:>8.1f} {frames / max(t3d, 1e-9):>8.1f} {frames / total:>9.1f} {ratio:>16}"
-              f"   (process wall {wall:.1f} s incl. loading)")
+        line = f"{t:>7} {frames:>6} {frames / t2d:>8.1f} {frames / max(t3d, 1e-9):>8.1f} {frames / total:>9.1f} {ratio:>16}"
+        if args.baseline_tool:
+            _, b2d, b3d, btotal, _ = run_mhformer(args.baseline_tool, args.video, t, args.weights)
+            line += f" {btotal / total:>17.3f}x (baseline 2D {frames / b2d:.1f}, 3D {frames / max(b3d, 1e-9):.1f}, total {frames / btotal:.1f} f/s)"
+        print(line + f"   (process wall {wall:.1f} s incl. loading)")
     print(f"machine busy after: {busy():.0%}")
 
 
