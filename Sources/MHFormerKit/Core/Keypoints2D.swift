@@ -79,6 +79,9 @@ extension Keypoints2D {
     /// The 34 values (17 joints × xy) of row `i`.
     public func row(_ i: Int) -> ArraySlice<Float> { points[(i * 34)..<((i + 1) * 34)] }
 
+    /// The (rows.count, 17, 2) values of a range of rows, e.g. one segment with a person.
+    public func rows(_ rows: Range<Int>) -> ArraySlice<Float> { points[(rows.lowerBound * 34)..<(rows.upperBound * 34)] }
+
     /// Rows with a person.
     public var framesWithPerson: Int { present.filter { $0 }.count }
 }

@@ -27,6 +27,9 @@ extension Pose3DSequence {
     /// The 51 values (17 joints × xyz) of row `i`.
     public func row(_ i: Int) -> ArraySlice<Float> { joints[(i * 51)..<((i + 1) * 51)] }
 
+    /// The (rows.count, 17, 3) values of a range of rows, e.g. one segment with a person.
+    public func rows(_ rows: Range<Int>) -> ArraySlice<Float> { joints[(rows.lowerBound * 51)..<(rows.upperBound * 51)] }
+
     /// The frame number of the first row with a person whose joints hold NaN or an infinity, or nil.
     /// (Rows without a person are not written as numbers, so their contents do not matter.)
     public var firstNonFiniteFrame: Int? {

@@ -70,7 +70,8 @@ public enum MotionWriter {
             var f = "    {\"frame\": \(pose.frames[i]), \"time_s\": \(pose.times[i].map(formatDouble) ?? "null"), "
             if pose.present[i] {
                 let joints = (0..<17).map { j in
-                    "[" + (0..<3).map { num(pose.joints[i * 51 + 3 * j + $0]) }.joined(separator: ", ") + "]"
+                    let p = pose.joint(i, j)
+                    return "[" + [p.x, p.y, p.z].map(num).joined(separator: ", ") + "]"
                 }
                 f += "\"joints\": [" + joints.joined(separator: ", ") + "], "
                 if let s = scores { f += "\"scores\": [" + (0..<17).map { num(s[i * 17 + $0]) }.joined(separator: ", ") + "]}" }
@@ -103,7 +104,7 @@ public enum MotionWriter {
         for i in 0..<n {
             let time = pose.times[i].map { $0 - t0 } ?? Double(i) / d.fps
             var cells = ["\(i + 1)", String(format: "%.6f", time)]
-            for c in 0..<51 { cells.append(pose.present[i] ? formatFloat(pose.joints[i * 51 + c]) : "") }
+            for v in pose.row(i) { cells.append(pose.present[i] ? formatFloat(v) : "") }
             lines.append(cells.joined(separator: "\t"))
         }
         return lines.joined(separator: "\n") + "\n"

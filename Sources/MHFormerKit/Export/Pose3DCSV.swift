@@ -23,9 +23,9 @@ public enum Pose3DCSV {
         out.reserveCapacity(pose.frames.count * (scores == nil ? 51 : 68) * 12)
         for i in 0..<pose.frames.count {
             out += String(pose.frames[i]) + "," + (pose.times[i].map(formatDouble) ?? "")
-            for c in 0..<51 {
+            for v in pose.row(i) {
                 out += ","
-                if pose.present[i] { out += formatFloat(pose.joints[i * 51 + c]) }
+                if pose.present[i] { out += formatFloat(v) }
             }
             if let scores {
                 for j in 0..<17 {

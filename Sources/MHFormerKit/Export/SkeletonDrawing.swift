@@ -134,7 +134,7 @@ public enum SkeletonDrawing {
         var canvas = Canvas(width: cols * panel, height: rows * panel, background: (24, 24, 30))
         for (k, i) in picks.enumerated() {
             var cell = Canvas(width: panel - 4, height: panel - 4, background: (34, 34, 42))
-            draw3D(&cell, joints: pose.joints[(i * 51)..<(i * 51 + 51)])
+            draw3D(&cell, joints: pose.row(i))
             canvas.paste(cell, x: (k % cols) * panel + 2, y: (k / cols) * panel + 2)
         }
         return canvas

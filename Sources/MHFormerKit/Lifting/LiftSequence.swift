@@ -10,7 +10,7 @@ extension Lifter {
         var joints = [Float](repeating: 0, count: kp.count * 51)
         var done = 0
         for seg in kp.segments {
-            let pts = Array(kp.points[(seg.lowerBound * 34)..<(seg.upperBound * 34)])
+            let pts = Array(kp.rows(seg))
             let y = lift(pts, frames: seg.count, width: kp.width, height: kp.height, flip: flip,
                          progress: { progress?(done + $0) })
             joints.replaceSubrange((seg.lowerBound * 51)..<(seg.upperBound * 51), with: y)

@@ -9,7 +9,7 @@ extension Pose3DSequence {
         var out = self
         let times = self.times.enumerated().map { $0.element ?? Double(frames[$0.offset]) / fps }
         for seg in runsOfTrue(present) {
-            let x = Array(joints[(seg.lowerBound * 51)..<(seg.upperBound * 51)])
+            let x = Array(rows(seg))
             let y = OneEuroFilter.filter(x, channels: 51, times: Array(times[seg]), parameters: parameters)
             out.joints.replaceSubrange((seg.lowerBound * 51)..<(seg.upperBound * 51), with: y)
         }

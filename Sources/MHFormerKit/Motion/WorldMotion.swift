@@ -20,8 +20,8 @@ public struct WorldMotion: Sendable {
         var root = [Double](repeating: 0, count: n * 3)
         let times = (0..<n).map { kp.times[$0] ?? Double(kp.frames[$0]) / fps }
         for seg in kp.segments {
-            let pts = Array(kp.points[(seg.lowerBound * 34)..<(seg.upperBound * 34)])
-            let p3 = Array(pose.joints[(seg.lowerBound * 51)..<(seg.upperBound * 51)])
+            let pts = Array(kp.rows(seg))
+            let p3 = Array(pose.rows(seg))
             var t = RootTrajectory.solve(points2D: pts, pose3D: p3, frames: seg.count, camera: camera,
                                          jointWeights: kp.scores.map { s in Array(s[(seg.lowerBound * 17)..<(seg.upperBound * 17)]).map { max($0, 0.05) } })
             t = RootTrajectory.smooth(t, channels: 3, times: Array(times[seg]), sigmaSeconds: smoothingSeconds)

@@ -17,8 +17,8 @@ public enum OverlayVideo {
             var left = background
             var right = Canvas(width: panel, height: kp.height, background: (34, 34, 42))
             if let i, kp.present[i] {
-                SkeletonDrawing.draw2D(&left, points: kp.points[(i * 34)..<(i * 34 + 34)])
-                SkeletonDrawing.draw3D(&right, joints: pose.joints[(i * 51)..<(i * 51 + 51)])
+                SkeletonDrawing.draw2D(&left, points: kp.row(i))
+                SkeletonDrawing.draw3D(&right, joints: pose.row(i))
             }
             frame.paste(left, x: 0, y: 0)
             frame.paste(right, x: kp.width, y: 0)

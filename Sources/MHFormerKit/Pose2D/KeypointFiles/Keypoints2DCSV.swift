@@ -170,7 +170,7 @@ public enum Keypoints2DCSV {
         var out = header.joined(separator: ",") + "\n"
         for i in 0..<kp.count {
             var cells = [String(kp.frames[i]), kp.times[i].map { formatDouble($0) } ?? "", String(kp.width), String(kp.height)]
-            for c in 0..<34 { cells.append(kp.present[i] ? formatFloat(kp.points[i * 34 + c]) : "") }
+            for v in kp.row(i) { cells.append(kp.present[i] ? formatFloat(v) : "") }
             if let s = kp.scores { for j in 0..<17 { cells.append(kp.present[i] ? formatFloat(s[i * 17 + j]) : "") } }
             out += cells.joined(separator: ",") + "\n"
         }
