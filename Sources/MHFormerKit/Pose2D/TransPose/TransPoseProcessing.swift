@@ -9,8 +9,6 @@ import Foundation
 public enum TransPoseGeometry {
     public static let inputW = 192, inputH = 256
     public static let heatmapW = 48, heatmapH = 64
-    /// COCO left/right pairs swapped by the flip test.
-    public static let flipPairs: [(Int, Int)] = [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16)]
 
     /// COCO box (x, y, w, h) → center and scale (in units of 200 px), `_xywh2cs`: aspect fixed to
     /// 0.75 by growing one side, then × 1.25. Float32 like the official arrays.
@@ -80,27 +78,15 @@ public enum TransPoseGeometry {
         return x
     }
 
-    /// Mirror a (C, H, W) tensor along W.
+    /// Mirror a (C, H, W) tensor along W (COCOSkeleton.mirror, with its size checked).
     public static func mirror(_ x: [Float], channels: Int, height: Int, width: Int) -> [Float] {
-        var y = x
-        for c in 0..<channels {
-            for r in 0..<height {
-                let row = (c * height + r) * width
-                for i in 0..<width { y[row + i] = x[row + width - 1 - i] }
-            }
-        }
-        return y
+        precondition(x.count == channels * height * width, "mirror: \(x.count) values for (\(channels), \(height), \(width))")
+        return COCOSkeleton.mirror(x, height: height, width: width)
     }
 
-    /// flip_back: mirror heatmaps (J, 64, 48) along W and swap each left/right pair.
+    /// flip_back of heatmaps (J, 64, 48): mirrored along W, each left/right pair swapped.
     public static func flipBack(_ hm: [Float], joints: Int) -> [Float] {
-        let P = heatmapW * heatmapH
-        let mirrored = mirror(hm, channels: joints, height: heatmapH, width: heatmapW)
-        var y = mirrored
-        for (a, b) in flipPairs where a < joints && b < joints {
-            for i in 0..<P { y[a * P + i] = mirrored[b * P + i]; y[b * P + i] = mirrored[a * P + i] }
-        }
-        return y
+        COCOSkeleton.flipBack(hm, keypoints: joints, height: heatmapH, width: heatmapW)
     }
 
     /// (hm + flipBack(hmFlipped)) · 0.5
