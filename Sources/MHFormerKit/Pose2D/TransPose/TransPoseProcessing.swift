@@ -177,7 +177,6 @@ public struct TransPoseResult {
     public var keypoints: [SIMD2<Float>]   // 17 COCO joints, image pixels
     public var scores: [Float]             // heatmap maxima
     public var heatmaps: [Float]           // flip-averaged (17, 64, 48)
-    public var keypointsHeatmap: [SIMD2<Float>]
     /// Last encoder layer attention (mean over heads) of the un-mirrored crop, [L, L], rows =
     /// queries (token y·w + x), if requested.
     public var attention: [Float]?
@@ -221,7 +220,7 @@ extension TransPoseModel {
             return qy * config.tokensW + qx
         }
         return TransPoseResult(keypoints: decoded.points.map { TransPoseDecoding.toImage($0, center: center, scale: scale) },
-                               scores: decoded.maxvals, heatmaps: hm, keypointsHeatmap: decoded.points,
+                               scores: decoded.maxvals, heatmaps: hm,
                                attention: attention, attentionQuery: queries)
     }
 }
