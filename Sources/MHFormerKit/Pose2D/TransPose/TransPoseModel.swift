@@ -250,14 +250,24 @@ public final class TransPoseModel {
     /// "encoder_layer{l}_out" ([L, d] token-major, token y·w + x).
     public var trace: ((String, [Float]) -> Void)?
 
-    // stems
-    private var resnet: (conv1: ConvBN, layer1: [Bottleneck], layer2: [Bottleneck])?
-    private var hrnet: (conv1: ConvBN, conv2: ConvBN, layer1: [Bottleneck], transition1: [ConvBN],
-                        stage2: [HRModule], transition2: ConvBN, stage3: [HRModule])?
+    /// TransPose-R's own layers: ResNet-50's conv1 (+ max pool), layer1 and layer2 in front of the
+    /// encoder; behind it ConvTranspose2d(d, d, 4, stride 2, pad 1, no bias), weight [d, d, 4, 4], then
+    /// BatchNorm (scale, shift [d]) and ReLU.
+    private struct ResNetLayers {
+        let conv1: ConvBN, layer1: [Bottleneck], layer2: [Bottleneck]
+        let deconv: [Float], deconvScale: [Float], deconvShift: [Float]
+    }
+    /// TransPose-H's own layers: HRNet up to stage 3, whose branch 0 feeds the encoder (no deconv).
+    private struct HRNetLayers {
+        let conv1: ConvBN, conv2: ConvBN, layer1: [Bottleneck], transition1: [ConvBN]
+        let stage2: [HRModule], transition2: ConvBN, stage3: [HRModule]
+    }
+    private enum StemLayers { case resnet(ResNetLayers), hrnet(HRNetLayers) }
+
+    private let stemLayers: StemLayers
     private let reduce: ConvBN
     private let posEmbedding: [Float]          // [L, d]
     private let encoder: [EncoderLayer]
-    private var deconv: (weight: [Float], scale: [Float], shift: [Float])?   // R only: ConvTranspose, then BN + ReLU
     private let finalLayer: ConvBN
 
     /// Loads a TransPose safetensors file (official state_dict names), strictly: every tensor used,
@@ -289,11 +299,11 @@ public final class TransPoseModel {
             let conv1 = try w.convBN("conv1", "bn1", inC: 3, outC: 64, kernel: 7, stride: 2, relu: true)
             let layer1 = try resnetLayer(w, "layer1", inplanes: 64, planes: 64, stride: 1)
             let layer2 = try resnetLayer(w, "layer2", inplanes: 256, planes: 128, stride: 2)
-            resnet = (conv1, layer1, layer2)
             // ConvTranspose2d(d, d, 4, stride 2, pad 1, no bias) then BN + ReLU
             let deconvW = try w.floats("deconv_layers.0.weight", [d, d, 4, 4])
             let bn = try w.batchNorm("deconv_layers.1", channels: d)
-            deconv = (deconvW, bn.scale, bn.shift)
+            stemLayers = .resnet(ResNetLayers(conv1: conv1, layer1: layer1, layer2: layer2,
+                                              deconv: deconvW, deconvScale: bn.scale, deconvShift: bn.shift))
         case .hrnet:
             let c0 = try w.shape("transition1.0.0.weight")[0]
             let c1 = try w.shape("transition1.1.0.0.weight")[0]
@@ -312,7 +322,8 @@ public final class TransPoseModel {
                 // the last module fuses into branch 0 only
                 try HRModule(w, "stage3.\(m)", widths: [c0, c1, c2], outputs: m == nStage3 - 1 ? 1 : 3)
             }
-            hrnet = (conv1, conv2, layer1, t1, stage2, t2, stage3)
+            stemLayers = .hrnet(HRNetLayers(conv1: conv1, conv2: conv2, layer1: layer1, transition1: t1,
+                                            stage2: stage2, transition2: t2, stage3: stage3))
         }
         reduce = try w.convBN("reduce", nil, inC: reduceIn, outC: d, kernel: 1, stride: 1, relu: false)
         posEmbedding = try w.floats("pos_embedding", [th * tw, 1, d])
@@ -328,15 +339,15 @@ public final class TransPoseModel {
     public func heatmaps(_ input: [Float], attention: UnsafeMutablePointer<Float>? = nil) -> [Float] {
         precondition(input.count == 3 * 256 * 192, "TransPose expects a (3, 256, 192) input")
         let x = FeatureMap(channels: 3, height: 256, width: 192, values: input)
-        var features: FeatureMap
-        if let r = resnet {
+        let features: FeatureMap
+        switch stemLayers {
+        case .resnet(let r):
             var y = maxPool3x3s2(r.conv1(x))                  // (64, 64, 48)
             y = r.layer1.reduce(y) { $1($0) }                  // (256, 64, 48)
             y = r.layer2.reduce(y) { $1($0) }                  // (512, 32, 24)
             trace?("layer2_out", y.values)
             features = y
-        } else {
-            let h = hrnet!
+        case .hrnet(let h):
             var y = h.conv2(h.conv1(x))                        // (64, 64, 48)
             y = h.layer1.reduce(y) { $1($0) }                  // (256, 64, 48)
             var branches = h.transition1.map { $0(y) }         // c0 @ 64x48, c1 @ 32x24
@@ -349,7 +360,7 @@ public final class TransPoseModel {
             features = branches[0]
         }
         let reduced = reduce(features)                         // (d, th, tw)
-        if resnet != nil { trace?("reduce_out", reduced.values) }
+        if case .resnet = stemLayers { trace?("reduce_out", reduced.values) }
 
         // tokens [L, d], token t = y·w + x
         let d = config.dModel, L = config.tokensH * config.tokensW
@@ -364,11 +375,11 @@ public final class TransPoseModel {
         var map = FeatureMap(zeros: d, config.tokensH, config.tokensW)
         for c in 0..<d { for t in 0..<L { map.values[c * L + t] = src[t * d + c] } }
 
-        if let deconv {
-            map = convTranspose4x4s2(map, weight: deconv.weight, outC: d)   // (d, 64, 48)
+        if case .resnet(let r) = stemLayers {
+            map = convTranspose4x4s2(map, weight: r.deconv, outC: d)   // (d, 64, 48)
             let P = map.height * map.width
             for c in 0..<d {
-                for i in (c * P)..<((c + 1) * P) { map.values[i] = max(map.values[i] * deconv.scale[c] + deconv.shift[c], 0) }
+                for i in (c * P)..<((c + 1) * P) { map.values[i] = max(map.values[i] * r.deconvScale[c] + r.deconvShift[c], 0) }
             }
         }
         return finalLayer(map).values                          // (joints, 64, 48)
