@@ -99,39 +99,30 @@ public final class MHFormerWeights: @unchecked Sendable {
     }
 
     init(file: SafeTensorsFile) throws {
-        let path = file.path
-        var loader = StrictLoader(file: file)
         let config = try MHFormerWeights.inferConfig(file)
         self.config = config
+        let loader = StrictWeights(file: file, model: "an MHFormer with T=\(config.frames)")
         let T = config.frames, C = config.channel, D = config.dHid, J2 = 2 * MHFormerConfig.joints
 
         func ln(_ name: String, _ dim: Int, eps: Float) throws -> LayerNormWeights {
             LayerNormWeights(gamma: try loader.take("\(name).weight", [dim]),
                              beta: try loader.take("\(name).bias", [dim]), eps: eps)
         }
+        /// Linear [outF, inF] (+ bias [outF]); `conv`: a Conv1d with kernel 1, stored [outF, inF, 1].
         func lin(_ name: String, _ inF: Int, _ outF: Int, conv: Bool = false) throws -> LinearWeights {
-            let w = try loader.take("\(name).weight", conv ? [outF, inF, 1] : [outF, inF])
-            return LinearWeights(weight: Tensor(shape: [outF, inF], values: w.array),
-                                 bias: try loader.take("\(name).bias", [outF]))
+            LinearWeights(weight: try loader.take("\(name).weight", conv ? [outF, inF, 1] : [outF, inF], as: [outF, inF]),
+                          bias: try loader.take("\(name).bias", [outF]))
         }
+        /// BatchNorm1d(dim), eps 1e-5, folded: scale and shift [dim].
         func bn(_ name: String, _ dim: Int) throws -> BatchNormWeights {
-            let g = try loader.take("\(name).weight", [dim]), b = try loader.take("\(name).bias", [dim])
-            let mean = try loader.take("\(name).running_mean", [dim]), v = try loader.take("\(name).running_var", [dim])
-            loader.allowCounter("\(name).num_batches_tracked")
-            let scale = Tensor(shape: [dim]), shift = Tensor(shape: [dim])
-            for c in 0..<dim {
-                // PyTorch's CPU eval BatchNorm: a = γ / sqrt(var + eps); c = β - mean · a
-                let a = g[c] / (v[c] + 1e-5).squareRoot()
-                scale[c] = a
-                shift[c] = b[c] - mean[c] * a
-            }
-            return BatchNormWeights(scale: scale, shift: shift)
+            let (scale, shift) = try loader.batchNorm(name, channels: dim)
+            return BatchNormWeights(scale: Tensor(shape: [dim], values: scale), shift: Tensor(shape: [dim], values: shift))
         }
 
         inputNorms = try (1...3).map { try ln("norm_\($0)", T, eps: 1e-5) }
         encoders = try (1...3).map { k in
             let p = "Transformer_encoder_\(k)"
-            let pos = try loader.take("\(p).pos_embed", [1, J2, T])
+            let pos = try loader.take("\(p).pos_embed", [1, J2, T], as: [J2, T])
             let blocks = try (0..<MHFormerConfig.mhgDepth).map { i in
                 let b = "\(p).blocks.\(i)"
                 return EncoderBlockWeights(
@@ -140,7 +131,7 @@ public final class MHFormerWeights: @unchecked Sendable {
                     norm2: try ln("\(b).norm2", T, eps: 1e-6),
                     fc1: try lin("\(b).mlp.fc1", T, 2 * T), fc2: try lin("\(b).mlp.fc2", 2 * T, T))
             }
-            return EncoderWeights(posEmbed: Tensor(shape: [J2, T], values: pos.array), blocks: blocks,
+            return EncoderWeights(posEmbed: pos, blocks: blocks,
                                   norm: try ln("\(p).norm", T, eps: 1e-6))
         }
         embeddings = try (1...3).map { k in
@@ -151,9 +142,7 @@ public final class MHFormerWeights: @unchecked Sendable {
             return EmbeddingWeights(conv: try lin("embedding_\(k)", J2, C, conv: true), batchNorm: nil)
         }
         let h = "Transformer_hypothesis"
-        hypothesisPosEmbed = try (1...3).map {
-            Tensor(shape: [T, C], values: try loader.take("\(h).pos_embed_\($0)", [1, T, C]).array)
-        }
+        hypothesisPosEmbed = try (1...3).map { try loader.take("\(h).pos_embed_\($0)", [1, T, C], as: [T, C]) }
         shrBlocks = try (0..<(config.layers - 1)).map { l in
             let b = "\(h).SHR_blocks.\(l)"
             return SHRBlockWeights(
@@ -175,7 +164,7 @@ public final class MHFormerWeights: @unchecked Sendable {
         finalNorm = try ln("\(h).norm", 3 * C, eps: 1e-6)
         regressionBatchNorm = try bn("regression.0", 3 * C)
         regression = try lin("regression.1", 3 * C, 3 * MHFormerConfig.joints, conv: true)
-        try loader.finish(path: path)
+        try loader.finish()
     }
 
     /// T, C, D, layers and the embedding variant from the shapes of a few tensors.
@@ -209,36 +198,5 @@ public final class MHFormerWeights: @unchecked Sendable {
             throw MHFormerError("\(path): embedding variant does not match T = \(T) (Conv+BatchNorm is used exactly when T <= 27)")
         }
         return MHFormerConfig(frames: T, channel: C, dHid: D, layers: shr + 1, embeddingHasBatchNorm: hasBN)
-    }
-}
-
-/// Hands out tensors by name with a shape check and, at the end, reports any tensor never asked for.
-private struct StrictLoader {
-    let file: SafeTensorsFile
-    var used: Set<String> = []
-
-    init(file: SafeTensorsFile) { self.file = file }
-
-    mutating func take(_ name: String, _ shape: [Int]) throws -> Tensor {
-        guard let e = file.entries[name] else { throw MHFormerError("\(file.path): missing tensor '\(name)'") }
-        guard e.shape == shape else {
-            throw MHFormerError("\(file.path): tensor '\(name)' has shape \(e.shape), expected \(shape)")
-        }
-        guard file.isFloating(name) else {
-            throw MHFormerError("\(file.path): tensor '\(name)' has dtype \(e.dtype), expected a float type")
-        }
-        used.insert(name)
-        return Tensor(shape: shape, values: try file.floats(name))
-    }
-
-    /// BatchNorm's `num_batches_tracked` counter: not used at inference, accepted when present.
-    mutating func allowCounter(_ name: String) { used.insert(name) }
-
-    func finish(path: String) throws {
-        let unexpected = Set(file.entries.keys).subtracting(used).sorted()
-        if let first = unexpected.first {
-            let more = unexpected.count > 1 ? " (and \(unexpected.count - 1) more)" : ""
-            throw MHFormerError("\(path): unexpected tensor '\(first)'\(more) for an MHFormer with T=\(try MHFormerWeights.inferConfig(file).frames)")
-        }
     }
 }

@@ -35,12 +35,3 @@ public final class Tensor: @unchecked Sendable {
         set { data[i] = newValue }
     }
 }
-
-/// Copies `rows` rows of `cols` floats between two strided matrices.
-@inline(__always)
-func copyRows(_ src: UnsafePointer<Float>, srcStride: Int, _ dst: UnsafeMutablePointer<Float>, dstStride: Int,
-              rows: Int, cols: Int) {
-    for r in 0..<rows {
-        (dst + r * dstStride).update(from: src + r * srcStride, count: cols)
-    }
-}

@@ -66,12 +66,6 @@ public struct VideoFrame: Sendable {
     /// The reader reuses this storage for the next frame when the caller has not kept the array,
     /// so keeping a frame is safe (copy-on-write) but costs a copy.
     public let pixels: [UInt8]
-
-    /// The (r, g, b) value at column x, row y.
-    public func rgb(x: Int, y: Int) -> (UInt8, UInt8, UInt8) {
-        let i = (y * width + x) * 3
-        return (pixels[i], pixels[i + 1], pixels[i + 2])
-    }
 }
 
 /// What one decoding pass did, including what it had to skip in a damaged file.

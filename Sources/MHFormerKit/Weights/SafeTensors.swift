@@ -3,15 +3,9 @@
 // The header maps each tensor name to {"dtype", "shape", "data_offsets": [begin, end]} (offsets into
 // the data part), plus an optional "__metadata__" string map. Floating tensors (F32, F16, BF16, F64)
 // are returned as Float32; integer tensors (I64, I32) are kept for bookkeeping only.
+// Models load their weights through StrictWeights.swift, which checks names, shapes and values.
 
 import Foundation
-
-/// Every failure of the tool: a one-line message that names the file (and row, column or tensor).
-public struct MHFormerError: Error, CustomStringConvertible, Equatable {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
 
 public struct SafeTensorsFile {
     public struct Entry {
@@ -23,6 +17,9 @@ public struct SafeTensorsFile {
     public let path: String
     public let entries: [String: Entry]
     public let metadata: [String: String]
+    /// The first byte range of the data section that no tensor covers (between two tensors or after
+    /// the last), nil when the tensors cover it exactly as the format requires.
+    public let uncoveredBytes: Range<Int>?
     private let data: Data
     private let dataStart: Int
 
@@ -79,6 +76,23 @@ public struct SafeTensorsFile {
             }
             entries[key] = Entry(dtype: dtype, shape: shape, begin: offsets[0], end: offsets[1])
         }
+        // The format's layout rule: the tensors' byte ranges, in offset order, follow each other without
+        // overlap and cover the data section exactly. An overlap (two tensors sharing bytes) is refused
+        // here; a gap is kept in `uncoveredBytes` for StrictWeights.finish to refuse once every expected
+        // tensor was found (a file with one header entry removed then names the missing tensor).
+        let ordered = entries.sorted { ($0.value.begin, $0.value.end, $0.key) < ($1.value.begin, $1.value.end, $1.key) }
+        var covered = 0, previous = ""
+        var gap: Range<Int>? = nil
+        for (name, e) in ordered {
+            if e.begin < covered {
+                throw MHFormerError("\(path): tensors '\(previous)' and '\(name)' overlap in the data section ('\(previous)' ends at byte \(covered), '\(name)' begins at \(e.begin)): corrupt file")
+            }
+            if e.begin > covered && gap == nil { gap = covered..<e.begin }
+            covered = e.end
+            previous = name
+        }
+        if covered < dataLength && gap == nil { gap = covered..<dataLength }
+        uncoveredBytes = gap
         self.path = path
         self.entries = entries
         self.metadata = metadata

@@ -1,10 +1,13 @@
 // Findings of a fuzz audit, each kept fixed by a test: numbers in the 2D CSV that trapped or were
-// read wrongly, safetensors shapes whose size overflows, outputs that overwrite an input (directly or
-// through a symlink or hard link), and NaN results written with exit status 0. Every failure must be
-// one line `error: <file>: <problem>`, exit status 1, no output file, and inputs left byte-identical.
+// read wrongly, safetensors shapes whose size overflows, safetensors layouts the format forbids
+// (overlapping tensors, bytes no tensor covers), weights that are not finite, outputs that overwrite
+// an input (directly or through a symlink or hard link), and NaN results written with exit status 0.
+// Every failure must be one line `error: <file>: <problem>`, exit status 1, no output file, and
+// inputs left byte-identical.
 //
 // The failing cases run the built `mhformer` binary rather than calling the library in process: before
-// the fixes several of them trapped, which would have taken the whole test runner down.
+// the fixes several of them trapped, which would have taken the whole test runner down. (Checks that
+// never trapped, such as the weights' layout and values, call the library.)
 
 import Foundation
 import Testing
@@ -182,6 +185,98 @@ struct HardeningSafeTensorsTests {
         #expect(SafeTensorsFile.checkedProduct([0, Int.max, 2]) == 0)
         #expect(SafeTensorsFile.checkedProduct([Int.max, 2]) == nil)
         #expect(SafeTensorsFile.checkedProduct([1 << 32, 1 << 32]) == nil)
+    }
+}
+
+// MARK: - safetensors layout and weight values
+
+@Suite("safetensors layout rules and finite weights, checked at load")
+struct HardeningWeightsLayoutTests {
+    /// A safetensors file with the JSON header `header` (padded to 8 bytes) and `data` after it.
+    private func write(header: String, data: [UInt8], to path: String) throws {
+        var json = Data(header.utf8)
+        while json.count % 8 != 0 { json.append(0x20) }
+        var out = Data()
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(json)
+        out.append(contentsOf: data)
+        try out.write(to: URL(fileURLWithPath: path))
+    }
+
+    /// The bytes of Float32 `values`, little-endian.
+    private func bytes(_ values: [Float]) -> [UInt8] {
+        values.flatMap { v in withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
+    }
+
+    /// The one-line message of what `body` throws (nil when it does not throw an MHFormerError).
+    private func message(_ body: () throws -> Void) -> String? {
+        do { try body() } catch let e as MHFormerError { return e.message } catch { return nil }
+        return nil
+    }
+
+    @Test("two tensors sharing bytes: refused on opening, naming the file and both tensors")
+    func overlappingTensors() throws {
+        let dir = try Paths.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("overlap.safetensors").path
+        try write(header: #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+                  data: bytes([1, 2, 3]), to: path)
+        let m = try #require(message { _ = try SafeTensorsFile(path: path) }, "an overlap must be refused")
+        #expect(m.contains("overlap.safetensors") && m.contains("'a'") && m.contains("'b'") && m.contains("overlap"), "\(m)")
+        #expect(!m.contains("\n"))
+    }
+
+    @Test("bytes no tensor covers (a gap between tensors, or trailing bytes): refused once every tensor was found",
+          arguments: [(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#, "4..<8"),
+                      (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, "8..<12")])
+    func uncoveredBytes(header: String, range: String) throws {
+        let dir = try Paths.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("gap.safetensors").path
+        try write(header: header, data: bytes([1, 2, 3]), to: path)
+        let w = try StrictWeights(path: path, model: "a test model")
+        #expect(try w.floats("a", [1]) == [1])
+        _ = try w.floats("b", [1])
+        let m = try #require(message { try w.finish() }, "uncovered bytes must be refused")
+        #expect(m.contains("gap.safetensors") && m.contains(range) && m.contains("no tensor"), "\(m)")
+        // exactly covered: accepted
+        let good = dir.appendingPathComponent("good.safetensors").path
+        try write(header: #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+                  data: bytes([1, 2, 3]), to: good)
+        let g = try StrictWeights(path: good, model: "a test model")
+        _ = try g.floats("a", [1]); _ = try g.floats("b", [2])
+        #expect(throws: Never.self) { try g.finish() }
+    }
+
+    @Test("a NaN or infinite weight: refused on loading, naming the file and the tensor", arguments: [Float.nan, .infinity, -.infinity])
+    func nonFiniteWeight(value: Float) throws {
+        let dir = try Paths.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("bad.safetensors").path
+        try write(header: #"{"ok":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+                  data: bytes([1, 2, value]), to: path)
+        let w = try StrictWeights(path: path, model: "a test model")
+        #expect(try w.floats("ok", [1]) == [1])
+        let m = try #require(message { _ = try w.floats("w", [2]) }, "a non-finite weight must be refused")
+        #expect(m.contains("bad.safetensors") && m.contains("tensor 'w'") && m.contains("not finite") && m.contains("index 1"), "\(m)")
+    }
+
+    @Test("the shipped weights with bytes appended: lift refuses them in one line", .enabled(if: DefaultWeights.find() != nil, "Models/mhformer-cmu-T*.safetensors absent"))
+    func trailingBytesThroughLift() throws {
+        let dir = try Paths.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var data = try Data(contentsOf: URL(fileURLWithPath: try #require(DefaultWeights.find())))
+        let end = data.count
+        data.append(contentsOf: [UInt8](repeating: 7, count: 16))
+        let weights = dir.appendingPathComponent("appended.safetensors").path
+        try data.write(to: URL(fileURLWithPath: weights))
+        let csv = dir.appendingPathComponent("k.csv").path
+        try csvLines().joined(separator: "\n").write(toFile: csv, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out.csv").path
+        let header = data.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
+        try expectRefusal(["lift", "--keypoints", csv, "--weights", weights, "-o", out], in: dir,
+                          mentions: ["appended.safetensors", "\(end - 8 - header)..<\(end + 16 - 8 - header)", "no tensor"],
+                          absent: [out], unchanged: [weights])
     }
 }
 

@@ -1,4 +1,5 @@
-// The kernels against straightforward Double references, and the safetensors reader's number formats.
+// The kernels against straightforward Double references, the safetensors reader's number formats,
+// and the COCO-17 flip test's mirror.
 
 import Foundation
 import Testing
@@ -105,5 +106,22 @@ struct KernelTests {
         #expect(throws: MHFormerError.self) { try SafeTensorsFile(path: bad) }
         let odd = try file(#"{"a":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}}"#, [0])
         #expect(throws: MHFormerError.self) { try SafeTensorsFile(path: odd) }
+    }
+
+    @Test("COCO-17 flip test: pairs are left/right twins, flip_back undoes the mirror")
+    func cocoFlip() {
+        let names = COCOSkeleton.jointNames
+        #expect(names.count == 17)
+        for (l, r) in COCOSkeleton.flipPairs {
+            #expect(names[l].hasPrefix("left_") && names[r] == "right_" + names[l].dropFirst(5))
+        }
+        #expect(COCOSkeleton.mirrorIndex.map { COCOSkeleton.mirrorIndex[$0] } == Array(0..<17))
+        // heatmaps [17, 2, 3]: flipBack(mirror of the maps with twins swapped) gives the maps back
+        let maps = (0..<(17 * 6)).map { Float($0) }
+        var mirrored = COCOSkeleton.mirror(maps, height: 2, width: 3)
+        let swapped = mirrored
+        for k in 0..<17 { for i in 0..<6 { mirrored[k * 6 + i] = swapped[COCOSkeleton.mirrorIndex[k] * 6 + i] } }
+        #expect(COCOSkeleton.flipBack(mirrored, keypoints: 17, height: 2, width: 3) == maps)
+        #expect(COCOSkeleton.mirror([1, 2, 3, 4, 5, 6], height: 1, width: 3) == [3, 2, 1, 6, 5, 4])
     }
 }

@@ -1,15 +1,15 @@
 // Runs a float .tflite model (one subgraph, batch 1, NHWC) natively: load once, then `run` per input.
 //
-// Loading:
+// Loading (`init` runs one function per pass):
 //   1. TFLiteModel parses the file (TFLiteModel.swift).
-//   2. Weight preparation: DENSIFY and DEQUANTIZE whose input is a constant are evaluated here, once
-//      (fp16 → fp32, CSR → dense), so at run time every weight is a ready fp32 array. The op list
-//      left over holds only "real" operators.
-//   3. Each real operator is checked (shapes, options, supported values) and turned into a Step with
-//      its sizes precomputed. Anything unexpected is an MHFormerError naming the operator.
-//   3b. Zero PADs in front of convolutions become the convolutions' own padding, and steps that no
-//      wanted output depends on are dropped.
-//   4. Buffer planning: every activation tensor gets a slot in a pool of preallocated buffers; a slot
+//   2. foldConstantOperators, weight preparation: DENSIFY and DEQUANTIZE whose input is a constant are
+//      evaluated here, once (fp16 → fp32, CSR → dense), so at run time every weight is a ready fp32
+//      array. The op list left over holds only "real" operators.
+//   3. makeSteps: each real operator is checked (shapes, options, supported values) and turned into a
+//      Step with its sizes precomputed. Anything unexpected is an MHFormerError naming the operator.
+//   3b. foldZeroPads: zero PADs in front of convolutions become the convolutions' own padding;
+//      dropUnneededSteps: steps that no wanted output depends on are dropped.
+//   4. planBuffers: every activation tensor gets a slot in a pool of preallocated buffers; a slot
 //      is reused once the last reader of its tensor has run (outputs of the graph stay live), which
 //      keeps the working set small instead of one buffer per tensor.
 // Running is then a loop over the steps, with no allocation.
@@ -40,6 +40,28 @@ public final class TFLiteInterpreter {
         case depthToSpace(x: Int, y: Int, H: Int, W: Int, C: Int, block: Int)
         case concat(xs: [Int], y: Int, outer: Int, chunks: [Int])
         case logistic(x: Int, y: Int, count: Int)
+
+        /// The activation tensors the step reads.
+        var inputs: [Int] {
+            switch self {
+            case .conv(let x, _, _, _, _, _, _), .depthwise(let x, _, _, _, _, _), .maxPool(let x, _, _, _),
+                 .pad(let x, _, _, _, _, _), .copy(let x, _, _), .resize(let x, _, _, _, _, _, _),
+                 .depthToSpace(let x, _, _, _, _, _), .logistic(let x, _, _):
+                return [x]
+            case .add(let a, let b, _, _, _): return [a, b]
+            case .concat(let xs, _, _, _): return xs
+            }
+        }
+
+        /// The activation tensor the step writes.
+        var output: Int {
+            switch self {
+            case .conv(_, let y, _, _, _, _, _), .depthwise(_, let y, _, _, _, _), .maxPool(_, let y, _, _),
+                 .pad(_, let y, _, _, _, _), .copy(_, let y, _), .resize(_, let y, _, _, _, _, _),
+                 .depthToSpace(_, let y, _, _, _, _), .logistic(_, let y, _), .add(_, _, let y, _, _), .concat(_, let y, _, _):
+                return y
+            }
+        }
     }
 
     private var steps: [Step] = []
@@ -63,10 +85,6 @@ public final class TFLiteInterpreter {
         let path = model.path
         self.path = path
         let T = model.tensors
-        func fail(_ oi: Int, _ op: TFLiteOp, _ why: String) -> MHFormerError {
-            MHFormerError("\(path): operator \(oi) (\(op.name)): \(why)")
-        }
-
         guard model.inputs.count == 1 else { throw MHFormerError("\(path): \(model.inputs.count) inputs, expected 1") }
         for name in skipping where !model.outputs.contains(where: { T[$0].name == name }) {
             throw MHFormerError("\(path): no output named '\(name)' to skip")
@@ -79,33 +97,79 @@ public final class TFLiteInterpreter {
             throw MHFormerError("\(path): the input tensor '\(input.name)' must be a FLOAT32 activation")
         }
 
-        // 2. Fold DENSIFY / DEQUANTIZE of constants into fp32 constants.
+        var constants = Constants(model: model)
+        let real = try Self.foldConstantOperators(model, &constants)                        // 2.
+        let built = try Self.makeSteps(model, real, &constants)                             // 3.
+        let (steps, needed) = Self.dropUnneededSteps(Self.foldZeroPads(built.steps), outputs: outputTensors)   // 3b.
+        let constantActivations = built.constantActivations.filter { needed.contains($0.key) }
+        let (slotOf, slotSize) = try Self.planBuffers(steps, model: model, input: inputTensor, outputs: outputTensors,
+                                                      constants: Array(constantActivations.keys))   // 4.
+
+        self.steps = steps
+        self.weights = built.weights
+        self.slotOf = slotOf
+        slots = slotSize.map { n in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
+            p.initialize(repeating: 0, count: n)
+            return p
+        }
+        im2colBuffer = UnsafeMutablePointer<Float>.allocate(capacity: built.maxCols)
+        for (ti, v) in constantActivations { constantSlots.append((slotOf[ti]!, v)) }
+    }
+
+    /// The model's constant tensors as fp32, each read (dequantised, densified) once and kept.
+    private struct Constants {
+        let model: TFLiteModel
         var folded: [Int: [Float]] = [:]
-        func constant(_ ti: Int) throws -> [Float]? {
+
+        /// Tensor `ti` as fp32 [its element count] if it is a float constant or the result of a
+        /// folded DENSIFY / DEQUANTIZE; nil for activations and int32 constants.
+        mutating func floats(_ ti: Int) throws -> [Float]? {
             if let v = folded[ti] { return v }
-            guard T[ti].data != nil, T[ti].type != .int32 else { return nil }
+            guard model.tensors[ti].data != nil, model.tensors[ti].type != .int32 else { return nil }
             let v = try model.constantFloats(ti)
             folded[ti] = v
             return v
         }
+    }
+
+    /// Pass 2: DENSIFY / DEQUANTIZE of constants evaluated now (their fp32 results go into
+    /// `constants`); returns the other operators, (index in the model, operator), in order.
+    private static func foldConstantOperators(_ model: TFLiteModel, _ constants: inout Constants) throws -> [(Int, TFLiteOperator)] {
+        let T = model.tensors
         var real: [(Int, TFLiteOperator)] = []
         for (oi, o) in model.operators.enumerated() {
             switch o.op {
             case .densify, .dequantize:
-                guard o.inputs.count == 1, o.outputs.count == 1, let v = try constant(o.inputs[0]) else {
-                    throw fail(oi, o.op, "only supported on a constant input (weights), not at run time")
+                guard o.inputs.count == 1, o.outputs.count == 1, let v = try constants.floats(o.inputs[0]) else {
+                    throw failure(model.path, oi, o.op, "only supported on a constant input (weights), not at run time")
                 }
-                guard v.count == T[o.outputs[0]].shape.reduce(1, *) else { throw fail(oi, o.op, "output shape does not match its input") }
+                guard v.count == T[o.outputs[0]].shape.reduce(1, *) else { throw failure(model.path, oi, o.op, "output shape does not match its input") }
                 guard T[o.outputs[0]].type == (o.op == .densify ? T[o.inputs[0]].type : .float32) else {
-                    throw fail(oi, o.op, "unexpected output type")
+                    throw failure(model.path, oi, o.op, "unexpected output type")
                 }
-                folded[o.outputs[0]] = v
+                constants.folded[o.outputs[0]] = v
             default:
                 real.append((oi, o))
             }
         }
+        return real
+    }
 
-        // 3. Steps. Weight arrays are copied into aligned, never-moving buffers.
+    /// The one-line error for operator `oi`.
+    private static func failure(_ path: String, _ oi: Int, _ op: TFLiteOp, _ why: String) -> MHFormerError {
+        MHFormerError("\(path): operator \(oi) (\(op.name)): \(why)")
+    }
+
+    /// Pass 3: each real operator checked (shapes, options, supported values) and turned into a Step
+    /// with its sizes precomputed. Weights and biases are copied into never-moving fp32 buffers
+    /// (`weights`, indexed by the Steps); constant activation inputs are returned to be loaded into
+    /// their slot before every run; `maxCols` is the im2col buffer's size in floats.
+    private static func makeSteps(_ model: TFLiteModel, _ real: [(Int, TFLiteOperator)], _ constants: inout Constants) throws
+        -> (steps: [Step], weights: [UnsafeMutablePointer<Float>], constantActivations: [Int: [Float]], maxCols: Int) {
+        let path = model.path
+        let T = model.tensors
+        func fail(_ oi: Int, _ op: TFLiteOp, _ why: String) -> MHFormerError { failure(path, oi, op, why) }
         var weights: [UnsafeMutablePointer<Float>] = []
         func keep(_ v: [Float]) -> Int {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: max(v.count, 1))
@@ -117,8 +181,8 @@ public final class TFLiteInterpreter {
         // their slot before every run.
         var constantActivations: [Int: [Float]] = [:]
         func act(_ ti: Int) throws -> Int {
-            if T[ti].type != .float32 && folded[ti] == nil { throw MHFormerError("\(path): tensor '\(T[ti].name)' is not FLOAT32") }
-            if let v = try constant(ti) { constantActivations[ti] = v }
+            if T[ti].type != .float32 && constants.folded[ti] == nil { throw MHFormerError("\(path): tensor '\(T[ti].name)' is not FLOAT32") }
+            if let v = try constants.floats(ti) { constantActivations[ti] = v }
             return ti
         }
         func hw(_ ti: Int, _ oi: Int, _ op: TFLiteOp) throws -> (Int, Int, Int) {
@@ -156,7 +220,7 @@ public final class TFLiteInterpreter {
                 let x = try act(try input(0))
                 let (H, W, C) = try hw(x, oi, op)
                 let wt = try input(1)
-                guard let wv = try constant(wt) else { throw fail(oi, op, "weights are not constant") }
+                guard let wv = try constants.floats(wt) else { throw fail(oi, op, "weights are not constant") }
                 let ws = T[wt].shape
                 guard ws.count == 4 else { throw fail(oi, op, "weights shape \(ws)") }
                 let (kH, kW) = (ws[1], ws[2])
@@ -170,7 +234,7 @@ public final class TFLiteInterpreter {
                 }
                 var bv = [Float](repeating: 0, count: outC)
                 if o.inputs.count > 2, o.inputs[2] >= 0 {
-                    guard let b = try constant(o.inputs[2]), b.count == outC else { throw fail(oi, op, "bias is not a constant of \(outC) values") }
+                    guard let b = try constants.floats(o.inputs[2]), b.count == outC else { throw fail(oi, op, "bias is not a constant of \(outC) values") }
                     bv = b
                 }
                 let gy = convGeometry(inSize: H, kernel: kH, stride: sh, same: padding == 0)
@@ -286,11 +350,14 @@ public final class TFLiteInterpreter {
                 break    // folded above
             }
         }
+        return (steps, weights, constantActivations, maxCols)
+    }
 
-        // Fold zero PADs into the convolutions that read them: a convolution treats taps outside its
-        // input as zero, so PAD → conv equals the conv on the unpadded input with larger top/left
-        // padding (bottom/right padding is implied by the unchanged output size). This saves copying
-        // the padded tensor; a PAD left with no reader is then dropped below.
+    /// Pass 3b: zero PADs folded into the convolutions that read them. A convolution treats taps
+    /// outside its input as zero, so PAD → conv equals the conv on the unpadded input with larger
+    /// top/left padding (bottom/right padding is implied by the unchanged output size). This saves
+    /// copying the padded tensor; a PAD left with no reader is then dropped by `dropUnneededSteps`.
+    private static func foldZeroPads(_ steps: [Step]) -> [Step] {
         var padOf: [Int: (x: Int, H: Int, W: Int, top: Int, left: Int)] = [:]
         for case let .pad(x, y, H, W, _, p) in steps where p[4] == 0 && p[5] == 0 {
             padOf[y] = (x, H, W, p[0], p[2])
@@ -302,7 +369,7 @@ public final class TFLiteInterpreter {
             s.padTop += p.top; s.padLeft += p.left
             return (p.x, s)
         }
-        steps = steps.map { step in
+        return steps.map { step in
             switch step {
             case let .conv(x, y, shape, w, b, outC, act):
                 let (x2, s2) = unpadded(x, shape)
@@ -314,39 +381,31 @@ public final class TFLiteInterpreter {
                 return step      // MAX_POOL_2D would need -inf padding, not zero: not folded
             }
         }
+    }
 
-        // 4. Buffer planning over the activation tensors, in execution order.
-        var lastUse: [Int: Int] = [:]
-        func reads(_ s: Step) -> [Int] {
-            switch s {
-            case .conv(let x, _, _, _, _, _, _), .depthwise(let x, _, _, _, _, _), .maxPool(let x, _, _, _),
-                 .pad(let x, _, _, _, _, _), .copy(let x, _, _), .resize(let x, _, _, _, _, _, _),
-                 .depthToSpace(let x, _, _, _, _, _), .logistic(let x, _, _):
-                return [x]
-            case .add(let a, let b, _, _, _): return [a, b]
-            case .concat(let xs, _, _, _): return xs
-            }
-        }
-        func writes(_ s: Step) -> Int {
-            switch s {
-            case .conv(_, let y, _, _, _, _, _), .depthwise(_, let y, _, _, _, _), .maxPool(_, let y, _, _),
-                 .pad(_, let y, _, _, _, _), .copy(_, let y, _), .resize(_, let y, _, _, _, _, _),
-                 .depthToSpace(_, let y, _, _, _, _), .logistic(_, let y, _), .add(_, _, let y, _, _), .concat(_, let y, _, _):
-                return y
-            }
-        }
-        // Drop the steps no wanted output depends on (walking back from the outputs).
-        var needed = Set(outputTensors)
+    /// Pass 3b, second half: only the steps some wanted output depends on (walking back from the
+    /// outputs), in order; `needed` is every tensor they read or write.
+    private static func dropUnneededSteps(_ steps: [Step], outputs: [Int]) -> (steps: [Step], needed: Set<Int>) {
+        var needed = Set(outputs)
         var kept: [Step] = []
-        for s in steps.reversed() where needed.contains(writes(s)) {
+        for s in steps.reversed() where needed.contains(s.output) {
             kept.append(s)
-            needed.formUnion(reads(s))
+            needed.formUnion(s.inputs)
         }
-        steps = kept.reversed()
-        for (i, s) in steps.enumerated() { for x in reads(s) { lastUse[x] = i } }
-        constantActivations = constantActivations.filter { needed.contains($0.key) }
-        for o in outputTensors { lastUse[o] = steps.count }                  // outputs stay live
-        for ti in constantActivations.keys { lastUse[ti] = steps.count }    // loaded once per run, kept
+        return (kept.reversed(), needed)
+    }
+
+    /// Pass 4: buffer planning over the activation tensors, in execution order. Every tensor gets a
+    /// slot of a pool; a slot is free again once the last reader of its tensor has run (the graph's
+    /// outputs and constant activations stay live). Returns slotOf[tensor] and each slot's size in floats.
+    private static func planBuffers(_ steps: [Step], model: TFLiteModel, input: Int, outputs: [Int], constants: [Int]) throws
+        -> (slotOf: [Int: Int], slotSize: [Int]) {
+        let path = model.path
+        let T = model.tensors
+        var lastUse: [Int: Int] = [:]
+        for (i, s) in steps.enumerated() { for x in s.inputs { lastUse[x] = i } }
+        for o in outputs { lastUse[o] = steps.count }           // outputs stay live
+        for ti in constants { lastUse[ti] = steps.count }       // loaded once per run, kept
         var slotSize: [Int] = []
         var free: [Int] = []
         var slotOf: [Int: Int] = [:]
@@ -359,31 +418,21 @@ public final class TFLiteInterpreter {
             slotSize[slot] = max(slotSize[slot], need)
             slotOf[ti] = slot
         }
-        assign(inputTensor)
-        for ti in constantActivations.keys { assign(ti) }
+        assign(input)
+        for ti in constants { assign(ti) }
         for (i, s) in steps.enumerated() {
-            let y = writes(s)
+            let y = s.output
             guard slotOf[y] == nil else { throw MHFormerError("\(path): tensor '\(T[y].name)' is written twice") }
-            for x in reads(s) where slotOf[x] == nil {
+            for x in s.inputs where slotOf[x] == nil {
                 throw MHFormerError("\(path): tensor '\(T[x].name)' is read before it is written")
             }
             assign(y)
-            for x in Set(reads(s)) where lastUse[x] == i { free.append(slotOf[x]!) }
+            for x in Set(s.inputs) where lastUse[x] == i { free.append(slotOf[x]!) }
         }
-        for o in outputTensors where slotOf[o] == nil {
+        for o in outputs where slotOf[o] == nil {
             throw MHFormerError("\(path): output '\(T[o].name)' is never computed")
         }
-
-        self.steps = steps
-        self.weights = weights
-        self.slotOf = slotOf
-        slots = slotSize.map { n in
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: n)
-            p.initialize(repeating: 0, count: n)
-            return p
-        }
-        im2colBuffer = UnsafeMutablePointer<Float>.allocate(capacity: maxCols)
-        for (ti, v) in constantActivations { constantSlots.append((slotOf[ti]!, v)) }
+        return (slotOf, slotSize)
     }
 
     private var constantSlots: [(Int, [Float])] = []

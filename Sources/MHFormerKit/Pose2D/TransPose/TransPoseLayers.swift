@@ -27,9 +27,9 @@ public struct FeatureMap {
 
 /// Conv2d followed by an eval-mode BatchNorm, then optional ReLU:
 ///   y = relu?( (W · x) · a + c ),  a = γ / sqrt(var + eps), c = β - mean · a  (per output channel)
-/// TransPoseWeights.convBN folds the BN into the conv (W' = W · a per output row, bias c) and leaves
-/// `scale` nil; `scale` applies a after the product instead (as PyTorch computes it; the two agree to
-/// float32 rounding). A layer without BN has bias 0 (`reduce`) or its own conv bias (`final_layer`).
+/// StrictWeights.convBN (TransPoseModel.swift) folds the BN into the conv (W' = W · a per output row,
+/// bias c) and leaves `scale` nil; `scale` applies a after the product instead (as PyTorch computes
+/// it; the two agree to float32 rounding). A layer without BN has bias 0 (`reduce`) or its own conv bias (`final_layer`).
 struct ConvBN {
     let inC: Int, outC: Int, kernel: Int, stride: Int, pad: Int
     let relu: Bool

@@ -20,37 +20,15 @@ public struct TransPoseConfig: Equatable, Sendable {
     public var hrnetWidths: [Int]   // H only: [c0, c1, c2]
 }
 
-/// Reads tensors by name and remembers which were used, so loading can be strict (every tensor of
-/// the file used, every tensor the model needs present with the right shape).
-final class TransPoseWeights {
-    let file: SafeTensorsFile
-    private(set) var used: Set<String> = []
-
-    init(_ file: SafeTensorsFile) { self.file = file }
-
-    func has(_ name: String) -> Bool { file.entries[name] != nil }
-
-    func shape(_ name: String) throws -> [Int] {
-        guard let e = file.entries[name] else { throw MHFormerError("\(file.path): missing tensor '\(name)'") }
-        return e.shape
-    }
-
-    func tensor(_ name: String, shape expected: [Int]) throws -> [Float] {
-        let s = try shape(name)
-        guard s == expected else {
-            throw MHFormerError("\(file.path): tensor '\(name)' has shape \(s), expected \(expected)")
-        }
-        used.insert(name)
-        return try file.floats(name)
-    }
-
-    /// Conv weight [out, in, k, k] (+ bias if `convBias`) with the BatchNorm `bn` (eps 1e-5) folded in.
+/// TransPose's convolutions load with their BatchNorm folded into the weights.
+extension StrictWeights {
+    /// Conv `conv` weight [outC, inC, k, k] (+ bias [outC] if `convBias`) with the BatchNorm `bn` (eps
+    /// 1e-5) folded in: W' = W · scale per output channel, bias = shift.
     func convBN(_ conv: String, _ bn: String?, inC: Int, outC: Int, kernel: Int, stride: Int, relu: Bool,
                 convBias: Bool = false) throws -> ConvBN {
-        var w = try tensor(conv + ".weight", shape: [outC, inC, kernel, kernel])
-        var b = convBias ? try tensor(conv + ".bias", shape: [outC]) : [Float](repeating: 0, count: outC)
+        var w = try floats(conv + ".weight", [outC, inC, kernel, kernel])
+        var b = convBias ? try floats(conv + ".bias", [outC]) : [Float](repeating: 0, count: outC)
         if let bn {
-            // fold: W' = W · a per output channel, bias c
             let (a, c) = try batchNorm(bn, channels: outC)
             let K = inC * kernel * kernel
             for o in 0..<outC {
@@ -61,35 +39,6 @@ final class TransPoseWeights {
         return ConvBN(inC: inC, outC: outC, kernel: kernel, stride: stride, pad: kernel / 2, relu: relu,
                       weight: w, scale: nil, bias: b)
     }
-
-    /// Eval-mode BatchNorm as y = x · a + c per channel: a = γ / sqrt(var + 1e-5), c = β - mean · a.
-    func batchNorm(_ bn: String, channels: Int) throws -> (scale: [Float], shift: [Float]) {
-        let gamma = try tensor(bn + ".weight", shape: [channels]), beta = try tensor(bn + ".bias", shape: [channels])
-        let mean = try tensor(bn + ".running_mean", shape: [channels])
-        let variance = try tensor(bn + ".running_var", shape: [channels])
-        if has(bn + ".num_batches_tracked") { used.insert(bn + ".num_batches_tracked") }
-        var a = [Float](repeating: 0, count: channels), c = a
-        for i in 0..<channels {
-            a[i] = gamma[i] / (variance[i] + 1e-5).squareRoot()
-            c[i] = beta[i] - mean[i] * a[i]
-        }
-        return (a, c)
-    }
-
-    /// Throws if the file holds tensors the model did not use (strict loading).
-    func checkAllUsed() throws {
-        let unused = file.entries.keys.filter { !used.contains($0) }.sorted()
-        if !unused.isEmpty {
-            throw MHFormerError("\(file.path): \(unused.count) tensor(s) not used by the TransPose model (wrong model or config?): \(unused.prefix(5).joined(separator: ", "))")
-        }
-    }
-
-    /// Number of consecutive indices i with `prefix.i.suffix` present.
-    func count(_ prefix: String, _ suffix: String) -> Int {
-        var n = 0
-        while has("\(prefix).\(n).\(suffix)") { n += 1 }
-        return n
-    }
 }
 
 // MARK: - Residual blocks
@@ -99,7 +48,7 @@ struct Bottleneck {
     let conv1: ConvBN, conv2: ConvBN, conv3: ConvBN
     let downsample: ConvBN?
 
-    init(_ w: TransPoseWeights, _ p: String, inplanes: Int, planes: Int, stride: Int) throws {
+    init(_ w: StrictWeights, _ p: String, inplanes: Int, planes: Int, stride: Int) throws {
         conv1 = try w.convBN(p + ".conv1", p + ".bn1", inC: inplanes, outC: planes, kernel: 1, stride: 1, relu: true)
         conv2 = try w.convBN(p + ".conv2", p + ".bn2", inC: planes, outC: planes, kernel: 3, stride: stride, relu: true)
         conv3 = try w.convBN(p + ".conv3", p + ".bn3", inC: planes, outC: planes * 4, kernel: 1, stride: 1, relu: false)
@@ -121,7 +70,7 @@ struct Bottleneck {
 struct BasicBlock {
     let conv1: ConvBN, conv2: ConvBN
 
-    init(_ w: TransPoseWeights, _ p: String, channels c: Int) throws {
+    init(_ w: StrictWeights, _ p: String, channels c: Int) throws {
         conv1 = try w.convBN(p + ".conv1", p + ".bn1", inC: c, outC: c, kernel: 3, stride: 1, relu: true)
         conv2 = try w.convBN(p + ".conv2", p + ".bn2", inC: c, outC: c, kernel: 3, stride: 1, relu: false)
     }
@@ -135,7 +84,7 @@ struct BasicBlock {
 }
 
 /// ResNet layer: `blocks` Bottlenecks, the first one with `stride` (keys prefix.0 ... prefix.(n-1)).
-func resnetLayer(_ w: TransPoseWeights, _ prefix: String, inplanes: Int, planes: Int, stride: Int) throws -> [Bottleneck] {
+func resnetLayer(_ w: StrictWeights, _ prefix: String, inplanes: Int, planes: Int, stride: Int) throws -> [Bottleneck] {
     let n = w.count(prefix, "conv1.weight")
     guard n > 0 else { throw MHFormerError("\(w.file.path): no blocks under '\(prefix)'") }
     return try (0..<n).map { i in
@@ -157,7 +106,7 @@ struct HRModule {
     let branches: [[BasicBlock]]
     let fuse: [[Fuse]]   // [output i][input j]
 
-    init(_ w: TransPoseWeights, _ p: String, widths c: [Int], outputs: Int) throws {
+    init(_ w: StrictWeights, _ p: String, widths c: [Int], outputs: Int) throws {
         let B = c.count
         branches = try (0..<B).map { b in
             let n = w.count("\(p).branches.\(b)", "conv1.weight")
@@ -211,19 +160,19 @@ struct EncoderLayer {
     let linear2W: [Float], linear2B: [Float]    // [d, ff], [d]
     let norm1W: [Float], norm1B: [Float], norm2W: [Float], norm2B: [Float]
 
-    init(_ w: TransPoseWeights, _ p: String, d: Int, heads: Int) throws {
+    init(_ w: StrictWeights, _ p: String, d: Int, heads: Int) throws {
         self.d = d; self.heads = heads
         ff = try w.shape(p + ".linear1.weight").first ?? 0
-        inProjW = try w.tensor(p + ".self_attn.in_proj_weight", shape: [3 * d, d])
-        inProjB = try w.tensor(p + ".self_attn.in_proj_bias", shape: [3 * d])
-        outProjW = try w.tensor(p + ".self_attn.out_proj.weight", shape: [d, d])
-        outProjB = try w.tensor(p + ".self_attn.out_proj.bias", shape: [d])
-        linear1W = try w.tensor(p + ".linear1.weight", shape: [ff, d])
-        linear1B = try w.tensor(p + ".linear1.bias", shape: [ff])
-        linear2W = try w.tensor(p + ".linear2.weight", shape: [d, ff])
-        linear2B = try w.tensor(p + ".linear2.bias", shape: [d])
-        norm1W = try w.tensor(p + ".norm1.weight", shape: [d]); norm1B = try w.tensor(p + ".norm1.bias", shape: [d])
-        norm2W = try w.tensor(p + ".norm2.weight", shape: [d]); norm2B = try w.tensor(p + ".norm2.bias", shape: [d])
+        inProjW = try w.floats(p + ".self_attn.in_proj_weight", [3 * d, d])
+        inProjB = try w.floats(p + ".self_attn.in_proj_bias", [3 * d])
+        outProjW = try w.floats(p + ".self_attn.out_proj.weight", [d, d])
+        outProjB = try w.floats(p + ".self_attn.out_proj.bias", [d])
+        linear1W = try w.floats(p + ".linear1.weight", [ff, d])
+        linear1B = try w.floats(p + ".linear1.bias", [ff])
+        linear2W = try w.floats(p + ".linear2.weight", [d, ff])
+        linear2B = try w.floats(p + ".linear2.bias", [d])
+        norm1W = try w.floats(p + ".norm1.weight", [d]); norm1B = try w.floats(p + ".norm1.bias", [d])
+        norm2W = try w.floats(p + ".norm2.weight", [d]); norm2B = try w.floats(p + ".norm2.bias", [d])
     }
 
     /// src [L, d] (token-major) in place. If `attention` is given it receives the attention weights
@@ -301,14 +250,24 @@ public final class TransPoseModel {
     /// "encoder_layer{l}_out" ([L, d] token-major, token y·w + x).
     public var trace: ((String, [Float]) -> Void)?
 
-    // stems
-    private var resnet: (conv1: ConvBN, layer1: [Bottleneck], layer2: [Bottleneck])?
-    private var hrnet: (conv1: ConvBN, conv2: ConvBN, layer1: [Bottleneck], transition1: [ConvBN],
-                        stage2: [HRModule], transition2: ConvBN, stage3: [HRModule])?
+    /// TransPose-R's own layers: ResNet-50's conv1 (+ max pool), layer1 and layer2 in front of the
+    /// encoder; behind it ConvTranspose2d(d, d, 4, stride 2, pad 1, no bias), weight [d, d, 4, 4], then
+    /// BatchNorm (scale, shift [d]) and ReLU.
+    private struct ResNetLayers {
+        let conv1: ConvBN, layer1: [Bottleneck], layer2: [Bottleneck]
+        let deconv: [Float], deconvScale: [Float], deconvShift: [Float]
+    }
+    /// TransPose-H's own layers: HRNet up to stage 3, whose branch 0 feeds the encoder (no deconv).
+    private struct HRNetLayers {
+        let conv1: ConvBN, conv2: ConvBN, layer1: [Bottleneck], transition1: [ConvBN]
+        let stage2: [HRModule], transition2: ConvBN, stage3: [HRModule]
+    }
+    private enum StemLayers { case resnet(ResNetLayers), hrnet(HRNetLayers) }
+
+    private let stemLayers: StemLayers
     private let reduce: ConvBN
     private let posEmbedding: [Float]          // [L, d]
     private let encoder: [EncoderLayer]
-    private var deconv: (weight: [Float], scale: [Float], shift: [Float])?   // R only: ConvTranspose, then BN + ReLU
     private let finalLayer: ConvBN
 
     /// Loads a TransPose safetensors file (official state_dict names), strictly: every tensor used,
@@ -317,11 +276,11 @@ public final class TransPoseModel {
     /// released models).
     public init(path: String, heads: Int? = nil) throws {
         let file = try SafeTensorsFile(path: path)
-        let w = TransPoseWeights(file)
         let stem: TransPoseConfig.Stem
-        if w.has("deconv_layers.0.weight") && w.has("layer2.0.conv1.weight") { stem = .resnet }
-        else if w.has("transition1.0.0.weight") { stem = .hrnet }
+        if file.entries["deconv_layers.0.weight"] != nil && file.entries["layer2.0.conv1.weight"] != nil { stem = .resnet }
+        else if file.entries["transition1.0.0.weight"] != nil { stem = .hrnet }
         else { throw MHFormerError("\(path): not a TransPose checkpoint (neither a ResNet nor an HRNet stem)") }
+        let w = StrictWeights(file: file, model: "a TransPose-\(stem == .resnet ? "R" : "H") model (wrong model or config?)")
 
         let reduceShape = try w.shape("reduce.weight")
         guard reduceShape.count == 4 else { throw MHFormerError("\(path): 'reduce.weight' has shape \(reduceShape)") }
@@ -340,11 +299,11 @@ public final class TransPoseModel {
             let conv1 = try w.convBN("conv1", "bn1", inC: 3, outC: 64, kernel: 7, stride: 2, relu: true)
             let layer1 = try resnetLayer(w, "layer1", inplanes: 64, planes: 64, stride: 1)
             let layer2 = try resnetLayer(w, "layer2", inplanes: 256, planes: 128, stride: 2)
-            resnet = (conv1, layer1, layer2)
             // ConvTranspose2d(d, d, 4, stride 2, pad 1, no bias) then BN + ReLU
-            let deconvW = try w.tensor("deconv_layers.0.weight", shape: [d, d, 4, 4])
+            let deconvW = try w.floats("deconv_layers.0.weight", [d, d, 4, 4])
             let bn = try w.batchNorm("deconv_layers.1", channels: d)
-            deconv = (deconvW, bn.scale, bn.shift)
+            stemLayers = .resnet(ResNetLayers(conv1: conv1, layer1: layer1, layer2: layer2,
+                                              deconv: deconvW, deconvScale: bn.scale, deconvShift: bn.shift))
         case .hrnet:
             let c0 = try w.shape("transition1.0.0.weight")[0]
             let c1 = try w.shape("transition1.1.0.0.weight")[0]
@@ -363,13 +322,14 @@ public final class TransPoseModel {
                 // the last module fuses into branch 0 only
                 try HRModule(w, "stage3.\(m)", widths: [c0, c1, c2], outputs: m == nStage3 - 1 ? 1 : 3)
             }
-            hrnet = (conv1, conv2, layer1, t1, stage2, t2, stage3)
+            stemLayers = .hrnet(HRNetLayers(conv1: conv1, conv2: conv2, layer1: layer1, transition1: t1,
+                                            stage2: stage2, transition2: t2, stage3: stage3))
         }
         reduce = try w.convBN("reduce", nil, inC: reduceIn, outC: d, kernel: 1, stride: 1, relu: false)
-        posEmbedding = try w.tensor("pos_embedding", shape: [th * tw, 1, d])
+        posEmbedding = try w.floats("pos_embedding", [th * tw, 1, d])
         encoder = try (0..<layers).map { l in try EncoderLayer(w, "global_encoder.layers.\(l)", d: d, heads: nHead) }
         finalLayer = try w.convBN("final_layer", nil, inC: d, outC: joints, kernel: 1, stride: 1, relu: false, convBias: true)
-        try w.checkAllUsed()
+        try w.finish()
         config = TransPoseConfig(stem: stem, dModel: d, dFeedForward: ff, heads: nHead, encoderLayers: layers,
                                  tokensH: th, tokensW: tw, joints: joints, hrnetWidths: widths)
     }
@@ -379,15 +339,15 @@ public final class TransPoseModel {
     public func heatmaps(_ input: [Float], attention: UnsafeMutablePointer<Float>? = nil) -> [Float] {
         precondition(input.count == 3 * 256 * 192, "TransPose expects a (3, 256, 192) input")
         let x = FeatureMap(channels: 3, height: 256, width: 192, values: input)
-        var features: FeatureMap
-        if let r = resnet {
+        let features: FeatureMap
+        switch stemLayers {
+        case .resnet(let r):
             var y = maxPool3x3s2(r.conv1(x))                  // (64, 64, 48)
             y = r.layer1.reduce(y) { $1($0) }                  // (256, 64, 48)
             y = r.layer2.reduce(y) { $1($0) }                  // (512, 32, 24)
             trace?("layer2_out", y.values)
             features = y
-        } else {
-            let h = hrnet!
+        case .hrnet(let h):
             var y = h.conv2(h.conv1(x))                        // (64, 64, 48)
             y = h.layer1.reduce(y) { $1($0) }                  // (256, 64, 48)
             var branches = h.transition1.map { $0(y) }         // c0 @ 64x48, c1 @ 32x24
@@ -400,7 +360,7 @@ public final class TransPoseModel {
             features = branches[0]
         }
         let reduced = reduce(features)                         // (d, th, tw)
-        if resnet != nil { trace?("reduce_out", reduced.values) }
+        if case .resnet = stemLayers { trace?("reduce_out", reduced.values) }
 
         // tokens [L, d], token t = y·w + x
         let d = config.dModel, L = config.tokensH * config.tokensW
@@ -415,11 +375,11 @@ public final class TransPoseModel {
         var map = FeatureMap(zeros: d, config.tokensH, config.tokensW)
         for c in 0..<d { for t in 0..<L { map.values[c * L + t] = src[t * d + c] } }
 
-        if let deconv {
-            map = convTranspose4x4s2(map, weight: deconv.weight, outC: d)   // (d, 64, 48)
+        if case .resnet(let r) = stemLayers {
+            map = convTranspose4x4s2(map, weight: r.deconv, outC: d)   // (d, 64, 48)
             let P = map.height * map.width
             for c in 0..<d {
-                for i in (c * P)..<((c + 1) * P) { map.values[i] = max(map.values[i] * deconv.scale[c] + deconv.shift[c], 0) }
+                for i in (c * P)..<((c + 1) * P) { map.values[i] = max(map.values[i] * r.deconvScale[c] + r.deconvShift[c], 0) }
             }
         }
         return finalLayer(map).values                          // (joints, 64, 48)

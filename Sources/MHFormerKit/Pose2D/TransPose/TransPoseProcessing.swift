@@ -9,8 +9,6 @@ import Foundation
 public enum TransPoseGeometry {
     public static let inputW = 192, inputH = 256
     public static let heatmapW = 48, heatmapH = 64
-    /// COCO left/right pairs swapped by the flip test.
-    public static let flipPairs: [(Int, Int)] = [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16)]
 
     /// COCO box (x, y, w, h) → center and scale (in units of 200 px), `_xywh2cs`: aspect fixed to
     /// 0.75 by growing one side, then × 1.25. Float32 like the official arrays.
@@ -31,9 +29,12 @@ public enum TransPoseGeometry {
                 0, k, Double(inputH - 1) / 2 - k * Double(center.y)]
     }
 
-    /// cv2.warpAffine(rgb, M, (192, 256), INTER_LINEAR, constant-0 border) on uint8 RGB (HWC),
-    /// bit-exact with OpenCV's fixed-point path: source positions in 1/32 px, 15-bit weights.
+    /// cv2.warpAffine(rgb, M, (192, 256), INTER_LINEAR, constant-0 border) on uint8 RGB [height, width, 3]
+    /// → crop [256, 192, 3], bit-exact with OpenCV's fixed-point path: the source position of each crop
+    /// pixel in 1/1024 px, as OpenCV's row start + per-column delta, then 1/32 px for the 15-bit
+    /// weights (sampleBilinearFixedPoint).
     public static func warpCrop(rgb: [UInt8], width: Int, height: Int, imageToCrop m: [Double]) -> [UInt8] {
+        precondition(rgb.count == width * height * 3, "warpCrop: \(rgb.count) bytes for \(width)x\(height) RGB")
         // invert M in double as OpenCV does
         let det = m[0] * m[4] - m[1] * m[3]
         let D = det != 0 ? 1 / det : 0
@@ -43,26 +44,16 @@ public enum TransPoseGeometry {
         var out = [UInt8](repeating: 0, count: W * H * 3)
         let adelta = (0..<W).map { Int((a00 * Double($0) * 1024).rounded(.toNearestOrEven)) }
         let bdelta = (0..<W).map { Int((a10 * Double($0) * 1024).rounded(.toNearestOrEven)) }
-        for y in 0..<H {
-            let x0 = Int(((a01 * Double(y) + b0) * 1024).rounded(.toNearestOrEven)) + 16
-            let y0 = Int(((a11 * Double(y) + b1) * 1024).rounded(.toNearestOrEven)) + 16
-            for x in 0..<W {
-                let X = (x0 + adelta[x]) >> 5, Y = (y0 + bdelta[x]) >> 5
-                let sx = X >> 5, sy = Y >> 5, fx = X & 31, fy = Y & 31
-                // the four neighbours (sx, sy), (sx+1, sy), (sx, sy+1), (sx+1, sy+1) and their weights
-                let w00 = 32 * (32 - fx) * (32 - fy), w01 = 32 * fx * (32 - fy)
-                let w10 = 32 * (32 - fx) * fy, w11 = 32 * fx * fy
-                let inX0 = sx >= 0 && sx < width, inX1 = sx + 1 >= 0 && sx + 1 < width
-                let inY0 = sy >= 0 && sy < height, inY1 = sy + 1 >= 0 && sy + 1 < height
-                for c in 0..<3 {
-                    // source pixels outside the image are 0 (BORDER_CONSTANT)
-                    func pixel(_ px: Int, _ py: Int) -> Int { Int(rgb[(py * width + px) * 3 + c]) }
-                    var acc = 0
-                    if inY0 && inX0 { acc += w00 * pixel(sx, sy) }
-                    if inY0 && inX1 { acc += w01 * pixel(sx + 1, sy) }
-                    if inY1 && inX0 { acc += w10 * pixel(sx, sy + 1) }
-                    if inY1 && inX1 { acc += w11 * pixel(sx + 1, sy + 1) }
-                    out[(y * W + x) * 3 + c] = UInt8(min(max((acc + 16384) >> 15, 0), 255))
+        rgb.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<H {
+                    // + 16: rounding when dropping the 5 bits below 1/32 px
+                    let x0 = Int(((a01 * Double(y) + b0) * 1024).rounded(.toNearestOrEven)) + 16
+                    let y0 = Int(((a11 * Double(y) + b1) * 1024).rounded(.toNearestOrEven)) + 16
+                    for x in 0..<W {
+                        sampleBilinearFixedPoint(src, width: width, height: height, x32: (x0 + adelta[x]) >> 5,
+                                                 y32: (y0 + bdelta[x]) >> 5, border: .zero, dst.baseAddress! + (y * W + x) * 3)
+                    }
                 }
             }
         }
@@ -80,27 +71,15 @@ public enum TransPoseGeometry {
         return x
     }
 
-    /// Mirror a (C, H, W) tensor along W.
+    /// Mirror a (C, H, W) tensor along W (COCOSkeleton.mirror, with its size checked).
     public static func mirror(_ x: [Float], channels: Int, height: Int, width: Int) -> [Float] {
-        var y = x
-        for c in 0..<channels {
-            for r in 0..<height {
-                let row = (c * height + r) * width
-                for i in 0..<width { y[row + i] = x[row + width - 1 - i] }
-            }
-        }
-        return y
+        precondition(x.count == channels * height * width, "mirror: \(x.count) values for (\(channels), \(height), \(width))")
+        return COCOSkeleton.mirror(x, height: height, width: width)
     }
 
-    /// flip_back: mirror heatmaps (J, 64, 48) along W and swap each left/right pair.
+    /// flip_back of heatmaps (J, 64, 48): mirrored along W, each left/right pair swapped.
     public static func flipBack(_ hm: [Float], joints: Int) -> [Float] {
-        let P = heatmapW * heatmapH
-        let mirrored = mirror(hm, channels: joints, height: heatmapH, width: heatmapW)
-        var y = mirrored
-        for (a, b) in flipPairs where a < joints && b < joints {
-            for i in 0..<P { y[a * P + i] = mirrored[b * P + i]; y[b * P + i] = mirrored[a * P + i] }
-        }
-        return y
+        COCOSkeleton.flipBack(hm, keypoints: joints, height: heatmapH, width: heatmapW)
     }
 
     /// (hm + flipBack(hmFlipped)) · 0.5
@@ -198,7 +177,6 @@ public struct TransPoseResult {
     public var keypoints: [SIMD2<Float>]   // 17 COCO joints, image pixels
     public var scores: [Float]             // heatmap maxima
     public var heatmaps: [Float]           // flip-averaged (17, 64, 48)
-    public var keypointsHeatmap: [SIMD2<Float>]
     /// Last encoder layer attention (mean over heads) of the un-mirrored crop, [L, L], rows =
     /// queries (token y·w + x), if requested.
     public var attention: [Float]?
@@ -242,7 +220,7 @@ extension TransPoseModel {
             return qy * config.tokensW + qx
         }
         return TransPoseResult(keypoints: decoded.points.map { TransPoseDecoding.toImage($0, center: center, scale: scale) },
-                               scores: decoded.maxvals, heatmaps: hm, keypointsHeatmap: decoded.points,
+                               scores: decoded.maxvals, heatmaps: hm,
                                attention: attention, attentionQuery: queries)
     }
 }

@@ -49,10 +49,10 @@ public final class ViTPose {
     public func heatmaps(pixels: [Float], flipTest: Bool) -> [Float] {
         let c = config
         guard flipTest else { return model.heatmaps(pixels: pixels, batch: 1) }
-        let flipped = ViTPoseProcessing.flipHorizontally(pixels, channels: 3, height: c.imageHeight, width: c.imageWidth)
+        let flipped = COCOSkeleton.mirror(pixels, height: c.imageHeight, width: c.imageWidth)
         let both = model.heatmaps(pixels: pixels + flipped, batch: 2)
         let n = c.keypoints * c.heatmapHeight * c.heatmapWidth
-        let back = ViTPoseProcessing.flipBack(Array(both[n...]), keypoints: c.keypoints, height: c.heatmapHeight, width: c.heatmapWidth)
+        let back = COCOSkeleton.flipBack(Array(both[n...]), keypoints: c.keypoints, height: c.heatmapHeight, width: c.heatmapWidth)
         return (0..<n).map { (both[$0] + back[$0]) * 0.5 }
     }
 }

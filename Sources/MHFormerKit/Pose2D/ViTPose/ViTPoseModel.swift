@@ -12,8 +12,8 @@
 //               ReLU → Conv1x1 256 → 17
 // Layouts: activations are channel-last [pixels, channels] (tokens are pixels of the grid), so every
 // conv is a plain GEMM; the heatmaps are returned NCHW like transformers'.
-// Weights: model.safetensors with transformers' names, loaded strictly (every tensor the config
-// implies must be there with its shape, and nothing else).
+// Weights: model.safetensors with transformers' names, loaded strictly (StrictWeights: every tensor
+// the config implies must be there with its shape, and nothing else).
 
 import Foundation
 
@@ -49,7 +49,7 @@ public final class ViTPoseModel {
 
     public init(config c: ViTPoseConfig, weightsPath: String) throws {
         config = c
-        let w = try StrictWeights(path: weightsPath)
+        let w = try StrictWeights(path: weightsPath, model: "the model config.json describes", shapesFrom: "config.json")
         let D = c.hiddenSize, M = c.mlpHidden, K = c.keypoints
         let pp = 3 * c.patchHeight * c.patchWidth
         let emb = "backbone.embeddings."
@@ -86,8 +86,8 @@ public final class ViTPoseModel {
         } else {
             deconv1 = try Self.deconvMatrix(try w.take("head.deconv1.weight", [D, 256, 4, 4]), inChannels: D)
             deconv2 = try Self.deconvMatrix(try w.take("head.deconv2.weight", [256, 256, 4, 4]), inChannels: 256)
-            (bn1Scale, bn1Shift) = try Self.batchNorm(w, "head.batchnorm1.")
-            (bn2Scale, bn2Shift) = try Self.batchNorm(w, "head.batchnorm2.")
+            (bn1Scale, bn1Shift) = try Self.batchNorm(w, "head.batchnorm1")
+            (bn2Scale, bn2Shift) = try Self.batchNorm(w, "head.batchnorm2")
             headWeight = try w.take("head.conv.weight", [K, 256, 1, 1], as: [K, 256])
             headBias = try w.take("head.conv.bias", [K])
         }
@@ -103,17 +103,10 @@ public final class ViTPoseModel {
         return m
     }
 
-    /// Eval BatchNorm2d(256), eps 1e-5, folded to x·scale + shift.
-    private static func batchNorm(_ w: StrictWeights, _ p: String) throws -> (Tensor, Tensor) {
-        let gamma = try w.take(p + "weight", [256]), beta = try w.take(p + "bias", [256])
-        let mean = try w.take(p + "running_mean", [256]), variance = try w.take(p + "running_var", [256])
-        w.allow(p + "num_batches_tracked")
-        let scale = Tensor(shape: [256]), shift = Tensor(shape: [256])
-        for i in 0..<256 {
-            scale[i] = gamma[i] / (variance[i] + 1e-5).squareRoot()
-            shift[i] = beta[i] - mean[i] * scale[i]
-        }
-        return (scale, shift)
+    /// Eval BatchNorm2d(256), eps 1e-5, folded to x·scale + shift: scale and shift [256].
+    private static func batchNorm(_ w: StrictWeights, _ prefix: String) throws -> (Tensor, Tensor) {
+        let (scale, shift) = try w.batchNorm(prefix, channels: 256)
+        return (Tensor(shape: [256], values: scale), Tensor(shape: [256], values: shift))
     }
 
     // MARK: - Forward
@@ -280,39 +273,5 @@ func bilinearSources(input: Int, output: Int) -> [(Int, Int, Float, Float)] {
         let i1 = i0 + (i0 < input - 1 ? 1 : 0)
         let l1 = src - Float(i0)
         return (i0, i1, 1 - l1, l1)
-    }
-}
-
-/// A safetensors file read strictly: every `take` checks the name and shape; `finish` rejects the
-/// tensors nobody took. Errors name the file and the tensor.
-final class StrictWeights {
-    let file: SafeTensorsFile
-    private var used = Set<String>()
-
-    init(path: String) throws { file = try SafeTensorsFile(path: path) }
-
-    /// The tensor `name`, which must have `shape`, as Float32 (reshaped to `as` when given).
-    func take(_ name: String, _ shape: [Int], as target: [Int]? = nil) throws -> Tensor {
-        guard let e = file.entries[name] else {
-            throw MHFormerError("\(file.path): missing tensor '\(name)' (config.json expects shape \(shape))")
-        }
-        guard e.shape == shape else {
-            throw MHFormerError("\(file.path): tensor '\(name)' has shape \(e.shape), config.json expects \(shape) (wrong config.json for these weights?)")
-        }
-        guard file.isFloating(name) else { throw MHFormerError("\(file.path): tensor '\(name)' is \(e.dtype), not floating point") }
-        used.insert(name)
-        return Tensor(shape: target ?? shape, values: try file.floats(name))
-    }
-
-    /// The tensor `name`, which must have `shape`, as a Float32 array.
-    func floats(_ name: String, _ shape: [Int]) throws -> [Float] { try take(name, shape).array }
-
-    /// A bookkeeping tensor that may be present (BatchNorm's num_batches_tracked).
-    func allow(_ name: String) { used.insert(name) }
-
-    func finish() throws {
-        if let extra = file.entries.keys.filter({ !used.contains($0) }).sorted().first {
-            throw MHFormerError("\(file.path): unexpected tensor '\(extra)' (not part of the model config.json describes)")
-        }
     }
 }

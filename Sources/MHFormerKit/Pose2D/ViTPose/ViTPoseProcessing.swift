@@ -13,13 +13,12 @@
 //   X = px·(200·sx)/(Wh − 1) + cx − 100·sx (Y likewise with Hh)
 // Flip test (not part of the processor; the caller averages, as transformers' model card and
 // conversion check do): run the horizontally flipped crop, swap left/right channels (COCO flip pairs)
-// and flip the heatmaps back (no shift: UDP), average the two.
+// and flip the heatmaps back (no shift: UDP), average the two. The mirror and flip_back are
+// COCOSkeleton's, shared with TransPose.
 
 import Foundation
 
 public enum ViTPoseProcessing {
-    /// COCO-17 left/right pairs (eyes, ears, shoulders, elbows, wrists, hips, knees, ankles).
-    public static let cocoFlipPairs = [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16)]
     static let mean: [Float] = [0.485, 0.456, 0.406]
     static let std: [Float] = [0.229, 0.224, 0.225]
 
@@ -72,31 +71,6 @@ public enum ViTPoseProcessing {
                 }
             }
         }
-        return out
-    }
-
-    /// Mirrors B crops [B, 3, H, W] left-right.
-    public static func flipHorizontally(_ pixels: [Float], channels: Int, height: Int, width: Int) -> [Float] {
-        var out = pixels
-        let planes = pixels.count / (height * width)
-        for p in 0..<planes { for y in 0..<height {
-            let row = (p * height + y) * width
-            for x in 0..<width { out[row + x] = pixels[row + width - 1 - x] }
-        } }
-        _ = channels
-        return out
-    }
-
-    /// transformers' flip_back: heatmaps [K, H, W] of a flipped crop → swap the pairs' channels and
-    /// mirror each map left-right.
-    public static func flipBack(_ maps: [Float], keypoints K: Int, height: Int, width: Int) -> [Float] {
-        var source = Array(0..<K)
-        for (l, r) in cocoFlipPairs where r < K { source[l] = r; source[r] = l }
-        var out = maps
-        let hw = height * width
-        for k in 0..<K { for y in 0..<height { for x in 0..<width {
-            out[k * hw + y * width + x] = maps[source[k] * hw + y * width + width - 1 - x]
-        } } }
         return out
     }
 
