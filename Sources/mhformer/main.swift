@@ -20,4 +20,6 @@ func fail(_ error: Error) -> ExitCode {
 
 func printError(_ text: String) { FileHandle.standardError.write(Data((text + "\n").utf8)) }
 
+// Ctrl-C or SIGTERM: remove temporary files, say which outputs were completed, exit 130 / 143.
+TemporaryFiles.installInterruptHandlers()
 MHFormerCLI.main()

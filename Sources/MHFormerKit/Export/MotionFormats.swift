@@ -33,12 +33,13 @@ public struct MotionDescription: Sendable {
 public enum MotionWriter {
     /// `scores`: the (N, 17) 2D scores, written by JSON, used by BVH's skeleton fit (bone lengths
     /// from the frames where the joints were seen); `scoreColumns`: also add them to the CSV.
+    /// `fileName`: the name the TRC header records (default: `path`'s; a staged output gives its final one).
     public static func write(_ pose: Pose3DSequence, scores: [Float]?, description: MotionDescription,
-                             format: MotionFormat, scoreColumns: Bool = false, to path: String) throws {
+                             format: MotionFormat, scoreColumns: Bool = false, to path: String, fileName: String? = nil) throws {
         switch format {
         case .csv: try Pose3DCSV.write(pose, scores: scoreColumns ? scores : nil, to: path)
         case .json: try AtomicFile.write(json(pose, scores: scores, description: description), to: path)
-        case .trc: try AtomicFile.write(trc(pose, description: description, fileName: (path as NSString).lastPathComponent), to: path)
+        case .trc: try AtomicFile.write(trc(pose, description: description, fileName: fileName ?? (path as NSString).lastPathComponent), to: path)
         case .bvh:
             let fit = BVH.fit(positions: pose.joints.map(Double.init), present: pose.present, scores: scores)
             try AtomicFile.write(BVH.render(fit, fps: description.fps), to: path)
@@ -116,7 +117,7 @@ extension MotionWriter {
     /// file's metadata. TRC and BVH readers expect Y up: camera-frame joints (y down, z forward) are
     /// turned to (x, -y, -z), Z-up frames to (x, z, -y); both right-handed.
     public static func write(_ pose: Pose3DSequence, scores: [Float]?, scoreColumns: Bool = false, coordinates: CoordinateFrame,
-                             zUp: Bool, fps: Double, format: MotionFormat, to path: String) throws {
+                             zUp: Bool, fps: Double, format: MotionFormat, to path: String, fileName: String? = nil) throws {
         var pose = pose
         var axes: String
         switch coordinates {
@@ -134,6 +135,6 @@ extension MotionWriter {
             axes = "Y up"
         }
         let description = MotionDescription(coordinates: coordinates.rawValue, axes: axes, rootRelative: coordinates != .world, fps: fps)
-        try write(pose, scores: scores, description: description, format: format, scoreColumns: scoreColumns, to: path)
+        try write(pose, scores: scores, description: description, format: format, scoreColumns: scoreColumns, to: path, fileName: fileName)
     }
 }

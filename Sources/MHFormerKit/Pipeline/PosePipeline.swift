@@ -4,8 +4,9 @@
 //   keypoint file ────────────────────▶ Keypoints2D ──────────────┴▶ Lifter (root-relative camera
 //   frame) ─▶ One Euro (optional) ─▶ rigid skeleton (default) ─▶ camera / demo / world frame ─▶ files
 //
-// Nothing is written until the 3D result is known to be finite, and every file is written
-// atomically, so a failure leaves no partial output; outputs may not overwrite any input.
+// Nothing is written until the 3D result is known to be finite; the outputs are staged beside their
+// targets and moved into place together at the end (OutputBatch), so a failure or an interrupt
+// leaves none of them, half-written or not; outputs may not overwrite any input.
 
 import Foundation
 
@@ -57,10 +58,10 @@ public final class PosePipeline {
             video = v
         }
         let seconds2D = Date().timeIntervalSince(start)
-        var written: [String] = []
+        // Every output is staged beside its target and all are moved into place together at the end.
+        let batch = OutputBatch()
         if let path = job.pose2D.attentionOutput, let recorder = (estimator as? TopDownEstimator)?.model as? AttentionRecorder {
-            try recorder.writeAttention(frames: keypoints.frames, to: path)
-            written.append(path)
+            try batch.write(path) { try recorder.writeAttention(frames: keypoints.frames, to: $0) }
         }
 
         // 3D.
@@ -93,23 +94,23 @@ public final class PosePipeline {
 
         // Files.
         let out = job.outputs
-        if let path = out.keypoints2D { try Keypoints2DCSV.write(keypoints, to: path); written.append(path) }
+        if let path = out.keypoints2D { try batch.write(path) { try Keypoints2DCSV.write(keypoints, to: $0) } }
         if let path = out.motion, let format {
-            try MotionWriter.write(final, scores: keypoints.scores, scoreColumns: out.scoreColumns, coordinates: post.coordinates,
-                                   zUp: post.zUp, fps: rate, format: format, to: path)
-            written.append(path)
+            try batch.write(path) {
+                try MotionWriter.write(final, scores: keypoints.scores, scoreColumns: out.scoreColumns, coordinates: post.coordinates,
+                                       zUp: post.zUp, fps: rate, format: format, to: $0, fileName: (path as NSString).lastPathComponent)
+            }
         }
         if let path = out.plot {
             let grid = SkeletonDrawing.plotGrid(pose)
-            try PNGWriter.write(rgb: grid.pixels, width: grid.width, height: grid.height, to: path)
-            written.append(path)
+            try batch.write(path) { try PNGWriter.write(rgb: grid.pixels, width: grid.width, height: grid.height, to: $0) }
         }
         if let path = out.overlay {
             var source: String? = nil
             if case .video(let v) = job.input { source = v }
-            try OverlayVideo.render(video: source, keypoints: keypoints, cameraPose: pose, fps: rate, to: path)
-            written.append(path)
+            try batch.write(path) { try OverlayVideo.render(video: source, keypoints: keypoints, cameraPose: pose, fps: rate, to: $0) }
         }
+        let written = try batch.commit()
         let segments = keypoints.segments.count
         let firstPresent = keypoints.present.firstIndex(of: true) ?? 0, lastPresent = keypoints.present.lastIndex(of: true) ?? 0
         return PoseJobResult(keypoints2D: keypoints, cameraPose: pose, pose: final, video: video?.info, decode: video?.decode,

@@ -55,9 +55,10 @@ public final class VideoReader: @unchecked Sendable {
         return try session ?? DecoderSession(path: info.path, threads: decoderThreads)
     }
 
-    /// FFmpeg logs every damaged macroblock to stderr by default; the summary reports damage
-    /// instead. Set once per process, the first time a reader is made.
-    private static let quietFFmpegOnce: Void = {
+    /// FFmpeg logs every damaged macroblock (and libx264 its settings) to stderr by default; the
+    /// summary reports damage and errors are thrown instead. Set once per process, the first time a
+    /// reader or writer is made (MHFORMER_FFMPEG_LOG=1 keeps FFmpeg's log).
+    static let quietFFmpegOnce: Void = {
         if ProcessInfo.processInfo.environment["MHFORMER_FFMPEG_LOG"] == nil {
             av_log_set_level(AV_LOG_FATAL)
         }

@@ -18,6 +18,8 @@ public final class VideoWriter {
     private var packet: UnsafeMutablePointer<AVPacket>?
     private var sws: OpaquePointer?
     private let tempPath: String
+    /// The file that gets the video: `path`, or the file a symlink there points to.
+    private let target: String
     private var lastPts: Int64 = -1
     private var finished = false
     public let codecName: String
@@ -30,14 +32,13 @@ public final class VideoWriter {
         frameDurationMs = max(1, Int64((1000 / max(fps, 1e-3)).rounded()))
         width = (inWidth + 1) / 2 * 2
         height = (inHeight + 1) / 2 * 2
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        guard FileManager.default.fileExists(atPath: dir) else { throw MHFormerError("\(path): the folder \(dir) does not exist") }
-        tempPath = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
+        _ = VideoReader.quietFFmpegOnce
+        target = try AtomicFile.destination(path)
+        tempPath = AtomicFile.temporaryPath(for: target)
 
         // The container is chosen from the final name's extension.
         var fmt: UnsafeMutablePointer<AVFormatContext>?
-        guard avformat_alloc_output_context2(&fmt, nil, nil, path) >= 0, let fmt else {
+        guard avformat_alloc_output_context2(&fmt, nil, nil, target) >= 0, let fmt else {
             throw MHFormerError("\(path): no video container for this extension (use .mp4, .mkv or .avi)")
         }
         format = fmt
@@ -67,6 +68,7 @@ public final class VideoWriter {
         try check(avcodec_open2(ctx, enc, nil), "open the \(codecName) encoder")
         try check(avcodec_parameters_from_context(st.pointee.codecpar, ctx), "set stream parameters")
         st.pointee.time_base = timeBase
+        TemporaryFiles.register(tempPath)
         try check(avio_open(&fmt.pointee.pb, tempPath, AVIO_FLAG_WRITE), "create the file")
         try check(avformat_write_header(fmt, nil), "write the header")
 
@@ -85,6 +87,7 @@ public final class VideoWriter {
         if !finished {
             if let fmt = format, fmt.pointee.pb != nil { avio_closep(&fmt.pointee.pb) }
             unlink(tempPath)
+            TemporaryFiles.unregister(tempPath)
         }
         sws_freeContext(sws)
         av_frame_free(&frame)
@@ -133,11 +136,8 @@ public final class VideoWriter {
         try drainPackets()
         try check(av_write_trailer(format), "write the trailer")
         avio_closep(&format.pointee.pb)
-        guard rename(tempPath, path) == 0 else {
-            unlink(tempPath)
-            throw MHFormerError("\(path): cannot write (\(String(cString: strerror(errno))))")
-        }
         finished = true
+        try AtomicFile.moveIntoPlace(tempPath, as: target, reportingAs: path)
     }
 
     private func drainPackets() throws {

@@ -55,9 +55,12 @@ private func expectRefusal(_ args: [String], in dir: URL, mentions: [String], ab
     for (path, data) in zip(unchanged, before) {
         #expect((try? Data(contentsOf: URL(fileURLWithPath: path))) == data, "input \(path) was changed", sourceLocation: sourceLocation)
     }
-    let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp-") }
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter(isTemporaryName)
     #expect(leftovers.isEmpty, "temporary files left behind: \(leftovers)", sourceLocation: sourceLocation)
 }
+
+/// Whether a file name is one of the tool's temporary names (AtomicFile, OutputBatch).
+func isTemporaryName(_ name: String) -> Bool { name.hasPrefix(".tmp-") || name.hasPrefix(".partial-") || name.contains(".tmp-") }
 
 // MARK: - Numbers in the 2D keypoints CSV
 

@@ -54,7 +54,5 @@ public func writeNpy(_ values: [Float], shape: [Int], to path: String) throws {
     data.append(contentsOf: [UInt8(n & 0xFF), UInt8(n >> 8)])
     data.append(contentsOf: Array(header.utf8))
     values.withUnsafeBytes { data.append(contentsOf: $0) }   // little-endian hosts (x86-64, arm64)
-    do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-        throw MHFormerError("\(path): cannot write (\(error.localizedDescription))")
-    }
+    try AtomicFile.write(data, to: path)
 }
