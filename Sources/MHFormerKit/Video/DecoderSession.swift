@@ -22,8 +22,11 @@ final class DecoderSession {
     private var summary = DecodeSummary()
     private var lastTime: Double?         // of the most recent frame, in seconds
     private var lastDuration: Double?     // of the most recent frame, if the stream says
+    // Where the frames decoded and the packets read end in time: the latest timestamp plus one frame
+    // at the nominal rate. Not plus the stream's own duration: the demuxer stretches the last packet
+    // an MP4 index lists to the end of the track, which would hide the frames the index lost.
     private var lastFrameEnd: Double?
-    private var lastPacketEnd: Double?    // the latest end (timestamp + duration) of a packet read
+    private var lastPacketEnd: Double?
     private lazy var clock = TimestampRepair(frameInterval: TimestampRepair.frameInterval(
         nominalRate: info.frameRate, fallbackRate: fallbackFrameRate))
 
@@ -218,7 +221,7 @@ final class DecoderSession {
         if p.flags & AV_PKT_FLAG_DISCARD != 0 { summary.packetsDiscarded += 1 }
         let ticks = p.pts != cff_nopts_value() ? p.pts : p.dts
         if ticks != cff_nopts_value(), info.timeBase.seconds > 0 {
-            let end = Double(ticks + max(0, p.duration)) * info.timeBase.seconds
+            let end = Double(ticks) * info.timeBase.seconds + clock.frameInterval
             lastPacketEnd = max(lastPacketEnd ?? end, end)
         }
     }
@@ -298,7 +301,7 @@ final class DecoderSession {
             summary.damagedFrames += 1
         }
         let (pts, time, estimated, repaired) = timestamp(of: frame)
-        lastFrameEnd = time + (lastDuration ?? info.frameRate.map { 1 / $0 } ?? 0)
+        lastFrameEnd = time + clock.frameInterval
         let videoFrame = VideoFrame(index: summary.framesDecoded, time: time, pts: pts, timeIsEstimated: estimated,
                                     timeIsRepaired: repaired, width: size.width, height: size.height, pixels: converter.output)
         summary.framesDecoded += 1

@@ -136,15 +136,16 @@ public struct DecodeSummary: Sendable, Equatable, CustomStringConvertible {
     /// "47 of 52 frames could not be decoded; 148 decoder errors; 12 time stamps repaired".
     /// Estimated timestamps are not damage: some formats (raw H.264) carry none.
     public var damage: String? {
+        func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
         var parts: [String] = []
-        if framesNotDecoded > 0 { parts.append("\(framesNotDecoded) of \(expectedFrames) frames could not be decoded") }
-        if damagedFrames > 0 { parts.append("\(damagedFrames) frames decoded with concealed damage") }
-        if decoderErrors > 0 { parts.append("\(decoderErrors) decoder errors") }
-        if packetErrors > 0 { parts.append("\(packetErrors) packets rejected by the decoder") }
-        if frameErrors > 0 { parts.append("\(frameErrors) frames failed to decode") }
-        if corruptPackets > 0 { parts.append("\(corruptPackets) corrupt packets") }
+        if framesNotDecoded > 0 { parts.append("\(framesNotDecoded) of \(count(expectedFrames, "frame")) could not be decoded") }
+        if damagedFrames > 0 { parts.append(count(damagedFrames, "frame") + " decoded with concealed damage") }
+        if decoderErrors > 0 { parts.append(count(decoderErrors, "decoder error")) }
+        if packetErrors > 0 { parts.append(count(packetErrors, "packet") + " rejected by the decoder") }
+        if frameErrors > 0 { parts.append(count(frameErrors, "frame") + " failed to decode") }
+        if corruptPackets > 0 { parts.append(count(corruptPackets, "corrupt packet")) }
         if let readError { parts.append("reading stopped early: \(readError)") }
-        if repairedTimestamps > 0 { parts.append("\(repairedTimestamps) time stamps repaired") }
+        if repairedTimestamps > 0 { parts.append(count(repairedTimestamps, "time stamp") + " repaired") }
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
