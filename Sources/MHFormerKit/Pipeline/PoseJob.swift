@@ -34,6 +34,10 @@ public struct PoseJob: Sendable {
         public var maxGapSeconds = 0.5
         /// Where to write the models' attention maps (.npy), for models that record them (TransPose).
         public var attentionOutput: String?
+        /// Refuse a damaged video (frames that could not be decoded, decoder errors, repaired time
+        /// stamps: `DecodeSummary.damage`) with an error, writing nothing; false: run on what decodes
+        /// and report the damage in `PoseJobResult.decode`.
+        public var strict = false
         public init() {}
     }
 
@@ -99,9 +103,12 @@ public struct PoseJobResult: Sendable {
     public var cameraPose: Pose3DSequence
     /// The joints in the job's coordinate frame: what was written.
     public var pose: Pose3DSequence
-    /// The video's stream and what decoding met (nil for keypoint inputs).
+    /// The video's stream and what decoding met (nil for keypoint inputs): frames not decoded of
+    /// those expected, decoder errors, repaired time stamps; `damage` says it in one line.
     public var video: VideoInfo?
     public var decode: DecodeSummary?
+    /// What was damaged in the video, e.g. "47 of 52 frames could not be decoded"; nil when intact.
+    public var damage: String? { decode?.damage }
     /// Rows, rows where the 2D model found a person, and rows filled by interpolation.
     public var frames: Int
     public var detectedFrames: Int
