@@ -103,9 +103,9 @@ public struct PoseJobResult: Sendable {
     public var cameraPose: Pose3DSequence
     /// The joints in the job's coordinate frame: what was written.
     public var pose: Pose3DSequence
-    /// The video's stream and what decoding met (nil for keypoint inputs): frames not decoded of
-    /// those expected, decoder errors, repaired time stamps; `damage` says it in one line.
+    /// The video's stream and what decoding met (nil for keypoint inputs).
     public var video: VideoInfo?
+    /// Frames not decoded of those expected, decoder errors, repaired time stamps (`damage` in one line).
     public var decode: DecodeSummary?
     /// What was damaged in the video, e.g. "47 of 52 frames could not be decoded"; nil when intact.
     public var damage: String? { decode?.damage }

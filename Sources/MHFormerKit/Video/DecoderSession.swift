@@ -352,10 +352,10 @@ struct TimestampRepair {
     init(frameInterval: Double) { self.frameInterval = frameInterval }
 
     /// The stream's nominal rate when it is plausible (a damaged header can say 0 or 90000 fps),
-    /// else `fallbackRate` (the job's --fps).
+    /// else `fallbackRate` (the job's --fps), else FFmpeg's usual guess of 25.
     static func frameInterval(nominalRate: Double?, fallbackRate: Double) -> Double {
         if let rate = nominalRate, rate >= 1, rate <= 1000 { return 1 / rate }
-        return 1 / fallbackRate
+        return fallbackRate > 0 && fallbackRate.isFinite ? 1 / fallbackRate : 1.0 / 25
     }
 
     /// The time to use for a frame whose stream time is `time`, and whether it was repaired.
