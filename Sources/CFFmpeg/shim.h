@@ -47,4 +47,39 @@ static inline int64_t cff_frame_duration(const AVFrame *f) {
     return f->pkt_duration;
 #endif
 }
+
+/* Counting the errors a decoder logs. FFmpeg reports most damage (a broken slice, a concealed
+   macroblock row, a missing reference) only as a log message, not as an error code, so a pass that
+   wants to report "148 decoder errors" has to listen to the log. The log callback is global; each
+   decoding pass points its AVCodecContext's `opaque` at its own counter (FFmpeg copies `opaque` into
+   the contexts of its decoding threads), so parallel passes count separately. The magic number
+   guards against other code's contexts that use `opaque` for something else. */
+#define CFF_ERROR_COUNTER_MAGIC 0x6d68666f726d6572ULL   /* "mhformer" */
+typedef struct {
+    uint64_t magic;
+    int errors;           /* updated from the decoder's threads: read with cff_error_counter_value */
+} cff_error_counter;
+
+static inline void cff_error_counter_init(cff_error_counter *counter) {
+    counter->magic = CFF_ERROR_COUNTER_MAGIC;
+    counter->errors = 0;
+}
+
+static inline int cff_error_counter_value(const cff_error_counter *counter) {
+    return __atomic_load_n(&counter->errors, __ATOMIC_RELAXED);
+}
+
+static inline void cff_counting_log_callback(void *context, int level, const char *format, va_list args) {
+    if (level <= AV_LOG_ERROR && context && *(const AVClass **)context == avcodec_get_class()) {
+        cff_error_counter *counter = ((AVCodecContext *)context)->opaque;
+        if (counter && counter->magic == CFF_ERROR_COUNTER_MAGIC) {
+            __atomic_fetch_add(&counter->errors, 1, __ATOMIC_RELAXED);
+        }
+    }
+    av_log_default_callback(context, level, format, args);   /* still printed when the log level allows */
+}
+
+/* Installs the counting callback for the whole process (once, before decoding). */
+static inline void cff_install_error_counting_log(void) { av_log_set_callback(cff_counting_log_callback); }
+
 #endif

@@ -8,7 +8,9 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "3D joints of the person in a video: BlazePose (or ViTPose) 2D keypoints lifted by MHFormer.",
         discussion: """
-        Writes one row per decoded frame (time_s from the video's time stamps). Frames without a person:
+        Writes one row per decoded frame (time_s from the video's time stamps; ones that repeat or go back
+        are repaired from the frame rate). A damaged video is reported after the summary (frames that could
+        not be decoded, decoder errors, repaired time stamps); --strict makes it an error. Frames without a person:
         gaps up to --max-gap seconds are interpolated, longer ones stay empty and the lifter runs on each
         contiguous part.
         The joints are refitted to a rigid skeleton unless --no-rigid-skeleton is given.
@@ -42,6 +44,9 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: "Longest gap without a person (seconds) that is interpolated.")
     var maxGap: Double = 0.5
 
+    @Flag(name: .long, help: "Refuse a damaged video: frames that could not be decoded, decoder errors or repaired time stamps end the run with an error, and nothing is written.")
+    var strict = false
+
     @OptionGroup var lifting: LiftingOptions
 
     func run() throws {
@@ -55,6 +60,7 @@ struct Run: ParsableCommand {
             job.pose2D.flipTest = pose2dFlip
             job.pose2D.maxGapSeconds = maxGap
             job.pose2D.attentionOutput = attentionOut
+            job.pose2D.strict = strict
             job.outputs.keypoints2D = keypoints2D
             let progress = ProgressBar()
             let start = Date()
@@ -66,8 +72,8 @@ struct Run: ParsableCommand {
                                  r.frames, r.detectedFrames, r.interpolatedFrames, r.seconds2D, Double(r.frames) / max(r.seconds2D, 1e-9),
                                  r.secondsLift, r.secondsTotal, out)
             if let s = r.pose2DSummary { summary += " (\(s))" }
-            if let d = r.decode, d.packetErrors + d.frameErrors + d.corruptPackets > 0 { summary += " (decoding: \(d))" }
             printError(summary)
+            if let damage = r.damage { printError("warning: \(video): \(damage)") }
         } catch let error as MHFormerError {
             throw fail(error)
         }

@@ -34,6 +34,10 @@ public struct PoseJob: Sendable {
         public var maxGapSeconds = 0.5
         /// Where to write the models' attention maps (.npy), for models that record them (TransPose).
         public var attentionOutput: String?
+        /// Refuse a damaged video (frames that could not be decoded, decoder errors, repaired time
+        /// stamps: `DecodeSummary.damage`) with an error, writing nothing; false: run on what decodes
+        /// and report the damage in `PoseJobResult.decode`.
+        public var strict = false
         public init() {}
     }
 
@@ -101,7 +105,10 @@ public struct PoseJobResult: Sendable {
     public var pose: Pose3DSequence
     /// The video's stream and what decoding met (nil for keypoint inputs).
     public var video: VideoInfo?
+    /// Frames not decoded of those expected, decoder errors, repaired time stamps (`damage` in one line).
     public var decode: DecodeSummary?
+    /// What was damaged in the video, e.g. "47 of 52 frames could not be decoded"; nil when intact.
+    public var damage: String? { decode?.damage }
     /// Rows, rows where the 2D model found a person, and rows filled by interpolation.
     public var frames: Int
     public var detectedFrames: Int

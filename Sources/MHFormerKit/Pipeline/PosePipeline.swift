@@ -51,8 +51,13 @@ public final class PosePipeline {
         }
         let model = try MHFormerModel(path: weightsPath)
         if case .video(let path) = job.input, let estimator {
-            let v = try VideoKeypointExtractor.extract(videoPath: path, estimator: estimator, maxGapSeconds: job.pose2D.maxGapSeconds) { done, info in
+            let v = try VideoKeypointExtractor.extract(videoPath: path, estimator: estimator, maxGapSeconds: job.pose2D.maxGapSeconds,
+                                                       fallbackFrameRate: job.post.fps) { done, info in
                 progress?(.pose2D(done: done, expected: PosePipeline.expectedFrames(info)))
+            }
+            // Strict: a damaged video is refused before anything is written (the lifting is not done).
+            if job.pose2D.strict, let damage = v.decode.damage {
+                throw MHFormerError("\(path): damaged video: \(damage); nothing written (--strict)")
             }
             keypoints = v.keypoints
             video = v

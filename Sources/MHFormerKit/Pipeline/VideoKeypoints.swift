@@ -16,10 +16,12 @@ public struct VideoKeypoints: Sendable {
 
 public enum VideoKeypointExtractor {
     /// Runs `estimator` over every decoded frame of the video; gaps up to `maxGapSeconds` are filled.
+    /// `fallbackFrameRate` spaces repaired timestamps when the video has no frame rate of its own.
     /// `progress(framesDone, info)` is called per frame.
     public static func extract(videoPath: String, estimator: PoseEstimator2D, maxGapSeconds: Double = 0.5,
+                               fallbackFrameRate: Double = 30,
                                progress: ((Int, VideoInfo) -> Void)? = nil) throws -> VideoKeypoints {
-        let reader = try VideoReader(path: videoPath)
+        let reader = try VideoReader(path: videoPath, fallbackFrameRate: fallbackFrameRate)
         let info = reader.info
         var kp = Keypoints2D(frames: [], times: [], width: info.width, height: info.height, points: [], present: [], scores: [])
         var detected = 0

@@ -12,16 +12,28 @@ final class DecoderSession {
     private var frame: UnsafeMutablePointer<AVFrame>?
     private let converter = RGBConverter()
     private let streamIndex: Int32
+    /// Where the decoder's logged errors are counted (see cff_counting_log_callback); allocated with
+    /// the decoder, freed after it.
+    private var errorCounter: UnsafeMutablePointer<cff_error_counter>?
+    /// Rate used when the stream gives none: for estimated and repaired timestamps.
+    private let fallbackFrameRate: Double
 
     // Decoding state of the pass.
     private var summary = DecodeSummary()
     private var lastTime: Double?         // of the most recent frame, in seconds
     private var lastDuration: Double?     // of the most recent frame, if the stream says
+    // Where the frames decoded and the packets read end in time: the latest timestamp plus one frame
+    // at the nominal rate. Not plus the stream's own duration: the demuxer stretches the last packet
+    // an MP4 index lists to the end of the track, which would hide the frames the index lost.
     private var lastFrameEnd: Double?
+    private var lastPacketEnd: Double?
+    private lazy var clock = TimestampRepair(frameInterval: TimestampRepair.frameInterval(
+        nominalRate: info.frameRate, fallbackRate: fallbackFrameRate))
 
     private static let eagain = cff_averror_eagain(), eof = cff_averror_eof()
 
-    init(path: String, threads: Int) throws {
+    init(path: String, threads: Int, fallbackFrameRate: Double = 25) throws {
+        self.fallbackFrameRate = fallbackFrameRate
         try DecoderSession.checkReadableFile(path)
         var format: UnsafeMutablePointer<AVFormatContext>? = nil
         // "file:" makes FFmpeg read a local file even when the name contains a colon ("take:2.mp4"
@@ -60,7 +72,8 @@ final class DecoderSession {
     deinit {
         av_frame_free(&frame)
         av_packet_free(&packet)
-        avcodec_free_context(&decoder)
+        avcodec_free_context(&decoder)     // joins the decoder's threads: nothing logs to the counter after this
+        errorCounter?.deallocate()
         avformat_close_input(&format)
     }
 
@@ -113,6 +126,11 @@ final class DecoderSession {
             dec.pointee.thread_count = Int32(max(0, threads))
             // Without it the decoder cannot compute best_effort_timestamp in stream units.
             dec.pointee.pkt_timebase = stream.pointee.time_base
+            // Set before opening: the decoder's threads copy `opaque` when they start.
+            let counter = UnsafeMutablePointer<cff_error_counter>.allocate(capacity: 1)
+            cff_error_counter_init(counter)
+            errorCounter = counter
+            dec.pointee.opaque = UnsafeMutableRawPointer(counter)
             status = avcodec_open2(dec, codec, nil)
         }
         guard status >= 0 else {
@@ -179,8 +197,7 @@ final class DecoderSession {
             }
             defer { av_packet_unref(pkt) }
             guard pkt.pointee.stream_index == streamIndex else { continue }
-            summary.packetsRead += 1
-            if pkt.pointee.flags & AV_PKT_FLAG_CORRUPT != 0 { summary.corruptPackets += 1 }
+            count(pkt)
             keepGoing = try send(pkt, body)
         }
         if keepGoing {
@@ -188,20 +205,50 @@ final class DecoderSession {
             _ = avcodec_send_packet(decoder, nil)
             _ = try receiveFrames(flushing: true, body)
             summary.missingSeconds = missingTail()
+            summary.missingFrames = missingFrames()
         } else {
             summary.stoppedEarly = true
         }
+        if let errorCounter { summary.decoderErrors = Int(cff_error_counter_value(errorCounter)) }
         return summary
     }
 
-    /// Some demuxers (Matroska, MP4 with its index first) end a cut-off file without any error:
-    /// compare where the frames ended with the duration the container announced.
+    /// Counts one packet of the stream and notes where it ends in time.
+    private func count(_ pkt: UnsafeMutablePointer<AVPacket>) {
+        let p = pkt.pointee
+        summary.packetsRead += 1
+        if p.flags & AV_PKT_FLAG_CORRUPT != 0 { summary.corruptPackets += 1 }
+        if p.flags & AV_PKT_FLAG_DISCARD != 0 { summary.packetsDiscarded += 1 }
+        let ticks = p.pts != cff_nopts_value() ? p.pts : p.dts
+        if ticks != cff_nopts_value(), info.timeBase.seconds > 0 {
+            let end = Double(ticks) * info.timeBase.seconds + clock.frameInterval
+            lastPacketEnd = max(lastPacketEnd ?? end, end)
+        }
+    }
+
+    /// Some demuxers (Matroska, MP4 with its index first) end a cut-off file without any error, and
+    /// an MP4 whose index lists fewer frames than its duration stops early the same way: compare
+    /// where the packets (or, without packet timestamps, the frames) ended with the duration the
+    /// container announced. Packets, not frames: a packet that was read but failed to decode is
+    /// counted as such, not again as missing.
     private func missingTail() -> Double? {
-        guard let lastFrameEnd, let duration = info.duration else { return nil }
+        guard let end = [lastPacketEnd, lastFrameEnd].compactMap({ $0 }).max(), let duration = info.duration else { return nil }
         let expectedEnd = (info.startTime ?? 0) + duration
-        let tolerance = max(0.5, 3 / (info.frameRate ?? 25))
-        let missing = expectedEnd - lastFrameEnd
+        let tolerance = max(0.5, 3 * clock.frameInterval)
+        let missing = expectedEnd - end
         return missing > tolerance ? missing : nil
+    }
+
+    /// The frames of the missing tail: its seconds at the frame rate, or, when the container's frame
+    /// count says more (B-frames make the last packets' times uneven), the frames it lists that were
+    /// not read. The count alone is not trusted without a missing tail: an edit list can trim the
+    /// end of an intact MP4 below it.
+    private func missingFrames() -> Int {
+        guard let seconds = summary.missingSeconds else { return 0 }
+        let byTime = Int((seconds / clock.frameInterval).rounded())
+        let shown = summary.packetsRead - summary.packetsDiscarded
+        let byCount = (info.containerFrameCount ?? 0) - summary.packetsDiscarded - shown
+        return max(byTime, byCount)
     }
 
     /// Feeds one packet to the decoder and delivers the frames it returns. False: the caller stopped.
@@ -253,38 +300,70 @@ final class DecoderSession {
         if frame.pointee.flags & AV_FRAME_FLAG_CORRUPT != 0 || frame.pointee.decode_error_flags != 0 {
             summary.damagedFrames += 1
         }
-        let (pts, time, estimated) = timestamp(of: frame)
-        lastFrameEnd = time + (lastDuration ?? info.frameRate.map { 1 / $0 } ?? 0)
+        let (pts, time, estimated, repaired) = timestamp(of: frame)
+        lastFrameEnd = time + clock.frameInterval
         let videoFrame = VideoFrame(index: summary.framesDecoded, time: time, pts: pts, timeIsEstimated: estimated,
-                                    width: size.width, height: size.height, pixels: converter.output)
+                                    timeIsRepaired: repaired, width: size.width, height: size.height, pixels: converter.output)
         summary.framesDecoded += 1
         return try body(videoFrame)
     }
 
     /// best_effort_timestamp × time base (correct for variable frame rates). When a frame has no
     /// timestamp: the previous frame's time plus its duration (or one frame at the nominal rate).
-    /// Returns (raw timestamp, seconds, estimated?) and records this frame's time and duration.
-    private func timestamp(of frame: UnsafeMutablePointer<AVFrame>) -> (Int64?, Double, Bool) {
+    /// A timestamp that repeats or goes back is repaired (TimestampRepair).
+    /// Returns (raw timestamp, seconds, estimated?, repaired?) and records this frame's time and duration.
+    private func timestamp(of frame: UnsafeMutablePointer<AVFrame>) -> (Int64?, Double, Bool, Bool) {
         let ticks = frame.pointee.best_effort_timestamp
         let tick = info.timeBase.seconds
         let hasTimestamp = ticks != cff_nopts_value() && tick > 0
-        let time: Double
+        var time: Double
         if hasTimestamp {
             time = Double(ticks) * tick
         } else {
             summary.estimatedTimestamps += 1
-            let step = lastDuration ?? info.frameRate.map { 1 / $0 } ?? 1.0 / 25
+            let step = lastDuration ?? info.frameRate.map { 1 / $0 } ?? clock.frameInterval
             time = lastTime.map { $0 + step } ?? (info.startTime ?? 0)
         }
+        let repaired: Bool
+        (time, repaired) = clock.next(time)
+        if repaired { summary.repairedTimestamps += 1 }
         let duration = cff_frame_duration(frame)
         lastDuration = duration > 0 && tick > 0 ? Double(duration) * tick : nil
         lastTime = time
-        return (hasTimestamp ? ticks : nil, time, !hasTimestamp)
+        return (hasTimestamp ? ticks : nil, time, !hasTimestamp, repaired)
     }
 
     private func noteDecodeError(_ status: Int32, isPacket: Bool) {
         if isPacket { summary.packetErrors += 1 } else { summary.frameErrors += 1 }
         if summary.firstDecodeError == nil { summary.firstDecodeError = ffmpegErrorText(status) }
+    }
+}
+
+/// Keeps frame times increasing. A damaged or badly muxed file can give every frame the same
+/// timestamp (often 0) or jump back in time; such times would go into time_s as they are and make
+/// the measured frame rate 0 or negative. A time that is not later than the previous one is
+/// replaced by the previous time plus one frame interval, so a run of bad timestamps becomes evenly
+/// spaced at the stream's rate; the first later timestamp is taken as it is again.
+struct TimestampRepair {
+    /// Seconds per frame used for repairs.
+    let frameInterval: Double
+    private var last: Double?
+
+    init(frameInterval: Double) { self.frameInterval = frameInterval }
+
+    /// The stream's nominal rate when it is plausible (a damaged header can say 0 or 90000 fps),
+    /// else `fallbackRate` (the job's --fps), else FFmpeg's usual guess of 25.
+    static func frameInterval(nominalRate: Double?, fallbackRate: Double) -> Double {
+        if let rate = nominalRate, rate >= 1, rate <= 1000 { return 1 / rate }
+        return fallbackRate > 0 && fallbackRate.isFinite ? 1 / fallbackRate : 1.0 / 25
+    }
+
+    /// The time to use for a frame whose stream time is `time`, and whether it was repaired.
+    mutating func next(_ time: Double) -> (time: Double, repaired: Bool) {
+        var result = (time: time, repaired: false)
+        if let last, !(time > last) { result = (last + frameInterval, true) }
+        last = result.time
+        return result
     }
 }
 

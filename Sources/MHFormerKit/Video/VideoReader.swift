@@ -8,7 +8,7 @@
 //         use(frame.pixels, frame.time)
 //         return true                      // false stops early
 //     }
-//     if summary.hasProblems { print("warning: \(summary)") }
+//     if let damage = summary.damage { print("warning: \(damage)") }
 
 import CFFmpeg
 import Foundation
@@ -18,24 +18,29 @@ import Foundation
 public final class VideoReader: @unchecked Sendable {
     public let info: VideoInfo
     private let decoderThreads: Int
+    private let fallbackFrameRate: Double
     // The demuxer/decoder opened by init to read `info`, kept for the first pass so the file is not
     // opened twice. Guarded by `lock`; later passes open the file again.
     private var openedSession: DecoderSession?
     private let lock = NSLock()
 
     /// Opens `path` and reads its stream parameters. `decoderThreads` = 0 lets FFmpeg choose.
+    /// `fallbackFrameRate` spaces estimated and repaired timestamps when the stream has no usable
+    /// frame rate of its own.
     /// Throws an `MHFormerError` naming the file when it is missing, empty, not a video FFmpeg can
     /// read, or has no video stream with a decoder.
-    public init(path: String, decoderThreads: Int = 0) throws {
+    public init(path: String, decoderThreads: Int = 0, fallbackFrameRate: Double = 25) throws {
         VideoReader.quietFFmpegOnce
-        let session = try DecoderSession(path: path, threads: decoderThreads)
+        let session = try DecoderSession(path: path, threads: decoderThreads, fallbackFrameRate: fallbackFrameRate)
         info = session.info
         openedSession = session
         self.decoderThreads = decoderThreads
+        self.fallbackFrameRate = fallbackFrameRate
     }
 
     /// Decodes every frame in presentation order and calls `body` with it (upright RGB24); `body`
-    /// returns false to stop. Damaged data is skipped and counted in the returned summary. Throws
+    /// returns false to stop. Damaged data is skipped and counted in the returned summary (its
+    /// `damage` says what was lost); timestamps that repeat or go back are repaired. Throws
     /// what `body` throws, or an `MHFormerError` when not a single frame could be decoded.
     @discardableResult
     public func forEachFrame(_ body: (VideoFrame) throws -> Bool) throws -> DecodeSummary {
@@ -52,16 +57,18 @@ public final class VideoReader: @unchecked Sendable {
         let session = openedSession
         openedSession = nil
         lock.unlock()
-        return try session ?? DecoderSession(path: info.path, threads: decoderThreads)
+        return try session ?? DecoderSession(path: info.path, threads: decoderThreads, fallbackFrameRate: fallbackFrameRate)
     }
 
     /// FFmpeg logs every damaged macroblock (and libx264 its settings) to stderr by default; the
-    /// summary reports damage and errors are thrown instead. Set once per process, the first time a
-    /// reader or writer is made (MHFORMER_FFMPEG_LOG=1 keeps FFmpeg's log).
+    /// summary reports damage and errors are thrown instead: the log callback counts each pass's
+    /// decoder errors (DecodeSummary.decoderErrors) and prints nothing below the log level. Set once
+    /// per process, the first time a reader or writer is made (MHFORMER_FFMPEG_LOG=1 keeps the log).
     static let quietFFmpegOnce: Void = {
         if ProcessInfo.processInfo.environment["MHFORMER_FFMPEG_LOG"] == nil {
             av_log_set_level(AV_LOG_FATAL)
         }
+        cff_install_error_counting_log()
     }()
 }
 

@@ -56,10 +56,14 @@ public struct VideoFrame: Sendable {
     public let index: Int
     /// Presentation time in seconds: best-effort timestamp × time base. When the stream carries no
     /// timestamp for this frame it is estimated from the previous frame (see `timeIsEstimated`).
+    /// Always later than the previous frame's time (see `timeIsRepaired`).
     public let time: Double
     /// The raw best-effort timestamp in time-base units, nil when the stream had none.
     public let pts: Int64?
     public let timeIsEstimated: Bool
+    /// True when the stream's timestamp repeated or went back in time and `time` was moved to one
+    /// frame (at the nominal rate) after the previous frame, so that times always increase.
+    public let timeIsRepaired: Bool
     public let width: Int
     public let height: Int
     /// `height` rows of `width * 3` bytes (R, G, B), top row first, no padding.
@@ -74,6 +78,9 @@ public struct DecodeSummary: Sendable, Equatable, CustomStringConvertible {
     public var framesDecoded = 0
     /// Packets of the chosen stream read from the container.
     public var packetsRead = 0
+    /// Of those, packets the container marks as not to be shown (an MP4 edit list hides the frames
+    /// before the clip's start this way): the decoder drops them, so they are not missing frames.
+    public var packetsDiscarded = 0
     /// Packets the decoder rejected (their data is lost).
     public var packetErrors = 0
     /// Frames the decoder or the RGB conversion failed on (not delivered).
@@ -84,36 +91,67 @@ public struct DecodeSummary: Sendable, Equatable, CustomStringConvertible {
     public var damagedFrames = 0
     /// Frames whose timestamp was missing and had to be estimated.
     public var estimatedTimestamps = 0
+    /// Frames whose timestamp repeated or went back in time and was repaired from the frame rate.
+    public var repairedTimestamps = 0
+    /// Error messages the decoder logged. FFmpeg reports most damage in the data (a broken slice,
+    /// concealed macroblocks, a missing reference frame) only this way.
+    public var decoderErrors = 0
     /// Why reading the container stopped before its normal end (e.g. a truncated file), if it did.
     public var readError: String?
     /// The first decoder error message, to show the user what went wrong.
     public var firstDecodeError: String?
     /// True when the callback asked to stop.
     public var stoppedEarly = false
-    /// Seconds between the end of the last decoded frame and the end the container announces, when
-    /// more than half a second (or 3 frames) is missing: the tail of a truncated or damaged file
-    /// that the demuxer dropped without an error.
+    /// Seconds between the end of the last packet read (or frame decoded) and the end the container
+    /// announces, when more than half a second (or 3 frames) is missing: the tail of a truncated
+    /// file, or frames a damaged index no longer lists, that the demuxer dropped without an error.
     public var missingSeconds: Double?
+    /// The frames of the missing tail (`missingSeconds` at the frame rate, or what the container's
+    /// frame count lists beyond the packets read, whichever is more); 0 without a missing tail.
+    public var missingFrames = 0
 
     public init() {}
 
-    /// True when anything was skipped or damaged.
-    public var hasProblems: Bool {
-        packetErrors > 0 || frameErrors > 0 || corruptPackets > 0 || damagedFrames > 0 || readError != nil
-            || missingSeconds != nil
+    /// Frames the file should have given but did not: packets read that decoded to no frame, plus
+    /// the frames of the missing tail. 0 when the caller stopped the pass early.
+    public var framesNotDecoded: Int {
+        guard !stoppedEarly else { return 0 }
+        return max(0, packetsRead - packetsDiscarded - framesDecoded) + missingFrames
+    }
+
+    /// The frames the file holds as far as its packets and its announced duration tell:
+    /// `framesDecoded + framesNotDecoded`.
+    public var expectedFrames: Int { framesDecoded + framesNotDecoded }
+
+    /// True when anything was skipped, damaged or repaired.
+    public var hasProblems: Bool { damage != nil }
+
+    /// What was damaged, in one line for the user, nil for an intact file, e.g.
+    /// "47 of 52 frames could not be decoded; 148 decoder errors; 12 time stamps repaired".
+    /// Estimated timestamps are not damage: some formats (raw H.264) carry none.
+    public var damage: String? {
+        func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+        var parts: [String] = []
+        if framesNotDecoded > 0 { parts.append("\(framesNotDecoded) of \(count(expectedFrames, "frame")) could not be decoded") }
+        if damagedFrames > 0 { parts.append(count(damagedFrames, "frame") + " decoded with concealed damage") }
+        if decoderErrors > 0 { parts.append(count(decoderErrors, "decoder error")) }
+        if packetErrors > 0 { parts.append(count(packetErrors, "packet") + " rejected by the decoder") }
+        if frameErrors > 0 { parts.append(count(frameErrors, "frame") + " failed to decode") }
+        if corruptPackets > 0 { parts.append(count(corruptPackets, "corrupt packet")) }
+        if let readError { parts.append("reading stopped early: \(readError)") }
+        if repairedTimestamps > 0 { parts.append(count(repairedTimestamps, "time stamp") + " repaired") }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
     /// One line for logs, e.g. "90 frames from 90 packets" or
-    /// "45 frames from 47 packets; 2 packets rejected by the decoder (Invalid data ...)".
+    /// "5 frames from 5 packets; 47 of 52 frames could not be decoded; the last 1.88 s announced by
+    /// the container are missing (truncated file?)".
     public var description: String {
         var parts = ["\(framesDecoded) frames from \(packetsRead) packets"]
-        if packetErrors > 0 { parts.append("\(packetErrors) packets rejected by the decoder") }
-        if frameErrors > 0 { parts.append("\(frameErrors) frames failed to decode") }
-        if corruptPackets > 0 { parts.append("\(corruptPackets) corrupt packets") }
-        if damagedFrames > 0 { parts.append("\(damagedFrames) frames with concealed damage") }
+        if packetsDiscarded > 0 { parts.append("\(packetsDiscarded) packets hidden by the container") }
+        if let damage { parts.append(damage) }
         if estimatedTimestamps > 0 { parts.append("\(estimatedTimestamps) timestamps estimated") }
         if let firstDecodeError { parts.append("first decoder error: \(firstDecodeError)") }
-        if let readError { parts.append("reading stopped early: \(readError)") }
         if let missingSeconds {
             parts.append(String(format: "the last %.2f s announced by the container are missing (truncated file?)", missingSeconds))
         }
