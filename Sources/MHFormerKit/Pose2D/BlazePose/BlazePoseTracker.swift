@@ -7,7 +7,7 @@
 
 import Foundation
 
-// LowPassFilter and OneEuroFilter: Motion/OneEuroFilter.swift (shared with the 3D smoothing).
+// LowPassFilter and OneEuroFilter: Core/OneEuroFilter.swift (shared with the 3D smoothing).
 
 /// VisibilitySmoothingCalculator + LandmarksSmoothingCalculator (one_euro_filter) for a fixed number
 /// of landmarks: visibility low-passed with α 0.1, then x, y, z One-Euro filtered in pixels
