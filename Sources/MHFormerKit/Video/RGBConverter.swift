@@ -9,6 +9,8 @@ final class RGBConverter {
     private var swsKey: SourceFormat?
     /// RGB in stored orientation; only used when a rotation has to follow.
     private var scratch: [UInt8] = []
+    /// swscale's output in padded rows, for widths that are not a multiple of 8 (see `scale`).
+    private var padded: [UInt8] = []
     /// The upright RGB24 picture of the last converted frame (handed out as `VideoFrame.pixels`).
     private(set) var output: [UInt8] = []
 
@@ -73,11 +75,35 @@ final class RGBConverter {
     }
 
     /// Runs swscale from the frame's planes into `buffer` (packed RGB24, no row padding).
+    ///
+    /// swscale's x86 YUV→RGB fast path (yuv420p, the commonest format) converts 8 pixels at a time and,
+    /// when the output rows have no room for the width rounded up to 8, stops at the last whole group:
+    /// on a 900-pixel-wide video the last 4 columns stay black. The ffmpeg command line never sees
+    /// this, its frames have padded rows. So widths that are not a multiple of 8 are converted into
+    /// padded rows (as wide as that fast path writes, 64-byte aligned like FFmpeg's own buffers),
+    /// then packed.
     private func scale(_ frame: UnsafeMutablePointer<AVFrame>, into buffer: inout [UInt8]) -> Bool {
-        let w = frame.pointee.width, h = frame.pointee.height
+        let w = Int(frame.pointee.width), h = Int(frame.pointee.height)
+        if w % 8 == 0 { return scale(frame, into: &buffer, rowBytes: w * 3) }
+        let rowBytes = ((w + 7) / 8 * 8 * 3 + 63) / 64 * 64
+        resize(&padded, to: rowBytes * h)
+        guard scale(frame, into: &padded, rowBytes: rowBytes) else { return false }
+        padded.withUnsafeBufferPointer { src in
+            buffer.withUnsafeMutableBufferPointer { dst in
+                for row in 0..<h {
+                    (dst.baseAddress! + row * w * 3).update(from: src.baseAddress! + row * rowBytes, count: w * 3)
+                }
+            }
+        }
+        return true
+    }
+
+    /// swscale from the frame's planes into `buffer`, rows `rowBytes` apart.
+    private func scale(_ frame: UnsafeMutablePointer<AVFrame>, into buffer: inout [UInt8], rowBytes: Int) -> Bool {
+        let h = frame.pointee.height
         let rows = buffer.withUnsafeMutableBufferPointer { dst -> Int32 in
             let dstData: [UnsafeMutablePointer<UInt8>?] = [dst.baseAddress, nil, nil, nil]
-            let dstStride: [Int32] = [w * 3, 0, 0, 0]
+            let dstStride: [Int32] = [Int32(rowBytes), 0, 0, 0]
             // AVFrame.data / .linesize are C arrays, imported as 8-tuples: view them as pointers.
             return withUnsafePointer(to: &frame.pointee.data) { data in
                 data.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: Int(AV_NUM_DATA_POINTERS)) { src in

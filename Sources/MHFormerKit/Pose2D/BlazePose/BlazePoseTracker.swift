@@ -51,6 +51,13 @@ struct LandmarkSmoother {
     }
 }
 
+/// The body size in pixels that the smoothing measures speed in (PoseLandmarkFiltering's object scale):
+/// the mean side of the alignment rect of the unfiltered auxiliary landmarks (no 1.25 margin).
+func bodySize(auxiliary aux: [PoseLandmark], width W: Int, height H: Int) -> Double {
+    let a = alignmentRect(SIMD2(aux[0].x, aux[0].y), SIMD2(aux[1].x, aux[1].y), width: W, height: H)
+    return (Double(a.width) * Double(W) + Double(a.height) * Double(H)) / 2
+}
+
 /// BlazePose on a video, frame by frame, as mp.solutions.pose(static_image_mode=False) runs it.
 public final class BlazePoseTracker {
     public let pose: BlazePose
@@ -90,9 +97,7 @@ public final class BlazePoseTracker {
         }
         guard var out = try pose.landmarks(in: image, roi: roi) else { reset(); return nil }
         let W = image.width, H = image.height
-        // body size in pixels from the unfiltered auxiliary landmarks (AlignmentPointsRects, no 1.25)
-        let a = alignmentRect(SIMD2(out.auxiliary[0].x, out.auxiliary[0].y), SIMD2(out.auxiliary[1].x, out.auxiliary[1].y), width: W, height: H)
-        let objectScale = (Double(a.width) * Double(W) + Double(a.height) * Double(H)) / 2
+        let objectScale = bodySize(auxiliary: out.auxiliary, width: W, height: H)
         let aux = auxFilter.apply(out.auxiliary, time: time, width: W, height: H, objectScale: objectScale)
         previousRoi = poseRoi(fromAuxiliary: aux, imageWidth: W, imageHeight: H)
         if smoothLandmarks {
