@@ -258,6 +258,13 @@ struct CSVDialectTests {
         #expect(r.stderr == "error: \(csv): unknown column '\(String(repeating: "x", count: 80))…' (expected frame, width, height, optional time_s, and <joint>_x/<joint>_y[/_score] for \(Skeleton.jointNames.joined(separator: ", ")))\n")
     }
 
+    @Test("the tests' run() takes a child's 1 MB of stderr without hanging (the old code's 2 MB error line hung it)")
+    func runDrainsStderr() throws {
+        let r = try run("/bin/sh", ["-c", "head -c 1000000 /dev/zero | tr '\\0' x >&2; echo done"])
+        #expect(r.status == 0 && r.stdout == "done\n")
+        #expect(r.stderr.utf8.count == 1_000_000)
+    }
+
     // MARK: Speed and memory (opt-in: writes a 114 MB file)
 
     /// GNU time, which reports the peak memory of the command it runs. (getrusage(RUSAGE_CHILDREN)
