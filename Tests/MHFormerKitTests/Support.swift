@@ -50,10 +50,30 @@ func run(_ executable: String, _ args: [String]) throws -> RunResult {
     let out = Pipe(), err = Pipe()
     p.standardOutput = out; p.standardError = err
     try p.run()
+    // stderr is drained on another thread while stdout is read here: a child that fills the stderr
+    // pipe (64 KB, e.g. an error line quoting a whole junk file) while we wait on stdout would block
+    // both processes for ever, and the test would hang instead of failing.
+    let errReader = PipeDrain(err.fileHandleForReading)
     let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
+    let e = errReader.wait()
     p.waitUntilExit()
     return RunResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+/// Reads a pipe to its end on a thread of its own; `wait()` returns what it read.
+private final class PipeDrain: @unchecked Sendable {
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            data = handle.readDataToEndOfFile()
+            done.signal()
+        }
+    }
+    func wait() -> Data {
+        done.wait()
+        return data
+    }
 }
 
 /// Runs a Python script with the python3 on PATH (the one with numpy), as a user would.

@@ -72,14 +72,15 @@ public enum KeypointFiles {
     ///   a folder → openpose;
     ///   a file whose first character (after a byte order mark and white space) is `[` or `{`, i.e.
     ///   JSON → coco;
-    ///   otherwise a CSV: mediapipe when its header has the columns `nose_x` and `left_eye_inner_x`,
-    ///   else this project's CSV (which also covers a missing or unreadable file: its reader says why).
+    ///   otherwise a CSV: mediapipe when its header has the columns `nose_x` and `left_eye_inner_x`
+    ///   (any case, read as the CSV readers read it), else this project's CSV (which also covers a
+    ///   missing or unreadable file, or a header that does not tokenize: its reader says why).
     public static func detectFormat(path: String) throws -> KeypointFileFormat {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
             return .openpose
         }
-        // The start of the file is enough: the first character for JSON, the first line for a CSV.
+        // The start of the file is enough: the first character for JSON, the header for a CSV.
         guard let handle = FileHandle(forReadingAtPath: path) else { return .csv }
         defer { try? handle.close() }
         let head = (try? handle.read(upToCount: 1 << 16)) ?? Data()
@@ -87,9 +88,9 @@ public enum KeypointFiles {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
         let firstCharacter = bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
         if firstCharacter == UInt8(ascii: "[") || firstCharacter == UInt8(ascii: "{") { return .coco }
-        let firstLine = bytes.prefix { $0 != 0x0A && $0 != 0x0D }
-        let columns = Set(String(decoding: firstLine, as: UTF8.self).split(separator: ",")
-            .map { $0.trimmingCharacters(in: .whitespaces) })
+        var csv = CSVTokenizer(bytes: head, path: path)
+        guard let header = try? csv.next() else { return .csv }
+        let columns = Set(header.strings.map { $0.lowercased() })
         return columns.contains("nose_x") && columns.contains("left_eye_inner_x") ? .mediapipe : .csv
     }
 
@@ -228,7 +229,9 @@ public enum KeypointFiles {
             }
             return text.isEmpty ? "top level" : text
         }
-        func oneLine(_ s: String) -> String { Keypoints2DCSV.printable(s) }
+        // Foundation's descriptions are sentences, not the file's bytes: a longer limit than for quoted
+        // input, so that they are not cut, while still one bounded line.
+        func oneLine(_ s: String) -> String { Keypoints2DCSV.printable(s, limit: 300) }
         switch error {
         case let .typeMismatch(type, context):
             // JSONDecoder's text names Swift types ("Expected to decode Double but found bool

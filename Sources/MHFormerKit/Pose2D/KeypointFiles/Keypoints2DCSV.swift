@@ -1,46 +1,42 @@
 // The 2D keypoint CSV that `mhformer lift` reads (and `mhformer run` writes):
 //   header row; columns `frame`, `width`, `height` (image size, pixels), `<joint>_x`, `<joint>_y` for
 //   the 17 Human3.6M joints; optional `time_s` and `<joint>_score`. Columns are matched by name, in
-//   any order. A row whose 34 coordinate cells are all empty is a frame without a person; the lifter
-//   runs on each contiguous run of frames with a person.
+//   any order, ignoring case. A row whose 34 coordinate cells are all empty is a frame without a
+//   person; the lifter runs on each contiguous run of frames with a person. The CSV dialect (quoting,
+//   line endings, blank lines) is CSVTokenizer's.
 
 import Foundation
 
 
 public enum Keypoints2DCSV {
     public static func read(path: String) throws -> Keypoints2D {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw MHFormerError("\(path): no such file")
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw MHFormerError("\(path): cannot read the file")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw MHFormerError("\(path): not a UTF-8 text file")
-        }
-        return try parse(text, path: path)
+        var csv = try CSVTokenizer(path: path)
+        return try parse(&csv, path: path)
     }
 
+    /// Reads `text`, a whole file's content; errors name `path`.
     public static func parse(_ text: String, path: String) throws -> Keypoints2D {
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
-        while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
-        guard var header = lines.first, !header.isEmpty else { throw MHFormerError("\(path): empty file, expected a header row") }
-        if header.hasPrefix("\u{FEFF}") { header.removeFirst() }
-        let names = header.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        var csv = CSVTokenizer(bytes: text.utf8, path: path)
+        return try parse(&csv, path: path)
+    }
 
-        // Map columns by name.
+    private static func parse(_ csv: inout CSVTokenizer, path: String) throws -> Keypoints2D {
+        guard let header = try csv.next() else { throw MHFormerError("\(path): empty file, expected a header row") }
+        let names = header.strings
+
+        // Map columns by name, ignoring case (`Pelvis_X` is `pelvis_x`).
         var known: [String: Int] = [:]            // column name → index in the header
         var expected = ["frame", "width", "height", "time_s"]
         for j in Skeleton.jointNames { expected += ["\(j)_x", "\(j)_y", "\(j)_score"] }
         let expectedSet = Set(expected)
-        for (i, n) in names.enumerated() {
+        for (i, name) in names.enumerated() {
+            let n = name.lowercased()
             guard expectedSet.contains(n) else {
                 if n.isEmpty { throw MHFormerError("\(path): header column \(i + 1) is empty") }
                 if parseDecimal(n) != nil { throw MHFormerError("\(path): no header row (the first row holds numbers)") }
-                throw MHFormerError("\(path): unknown column '\(n)' (expected frame, width, height, optional time_s, and <joint>_x/<joint>_y[/_score] for \(Skeleton.jointNames.joined(separator: ", ")))")
+                throw MHFormerError("\(path): unknown column '\(printable(name))' (expected frame, width, height, optional time_s, and <joint>_x/<joint>_y[/_score] for \(Skeleton.jointNames.joined(separator: ", ")))")
             }
-            guard known[n] == nil else { throw MHFormerError("\(path): duplicate column '\(n)'") }
+            guard known[n] == nil else { throw MHFormerError("\(path): duplicate column '\(printable(name))'") }
             known[n] = i
         }
         var required = ["frame", "width", "height"]
@@ -56,19 +52,17 @@ public enum Keypoints2DCSV {
 
         var result = Keypoints2D(frames: [], times: [], width: 0, height: 0, points: [], present: [],
                                  scores: hasScores ? [] : nil)
-        for (li, line) in lines.enumerated().dropFirst() {
-            let row = li + 1                       // 1-based line number, header = line 1
-            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        while let cells = try csv.next() {
+            let row = cells.line                   // the file's line, header = line 1 (blank lines count)
             guard cells.count == names.count else {
                 throw MHFormerError("\(path): line \(row) has \(cells.count) columns, the header has \(names.count)")
             }
             func number(_ col: Int) throws -> Double {
-                let cell = cells[col]
                 // Only plain decimal text: Double(String) alone also takes hex floats ("0x1p3"), "nan",
                 // "inf", and stops at an embedded NUL ("3\0garbage" reads as 3).
-                guard let v = parseDecimal(cell), v.isFinite else {
-                    if cell.isEmpty { throw MHFormerError("\(path): line \(row), column '\(names[col])': empty value") }
-                    throw MHFormerError("\(path): line \(row), column '\(names[col])': '\(printable(cell))' is not a finite number")
+                guard let v = cells.withField(col, parseDecimal), v.isFinite else {
+                    if cells.isEmpty(col) { throw MHFormerError("\(path): line \(row), column '\(printable(names[col]))': empty value") }
+                    throw MHFormerError("\(path): line \(row), column '\(printable(names[col]))': '\(printable(cells.string(col)))' is not a finite number")
                 }
                 return v
             }
@@ -77,13 +71,13 @@ public enum Keypoints2DCSV {
             func float(_ col: Int, limit: Float = .greatestFiniteMagnitude) throws -> Float {
                 let v = Float(try number(col))
                 guard v.isFinite, abs(v) <= limit else {
-                    throw MHFormerError("\(path): line \(row), column '\(names[col])': '\(printable(cells[col]))' is out of range (at most \(limit) in magnitude)")
+                    throw MHFormerError("\(path): line \(row), column '\(printable(names[col]))': '\(printable(cells.string(col)))' is out of range (at most \(limit) in magnitude)")
                 }
                 return v
             }
             let frameValue = try number(frameCol)
             guard frameValue == frameValue.rounded(), abs(frameValue) < 1e12 else {
-                throw MHFormerError("\(path): line \(row), column 'frame': '\(printable(cells[frameCol]))' is not an integer")
+                throw MHFormerError("\(path): line \(row), column 'frame': '\(printable(cells.string(frameCol)))' is not an integer")
             }
             let frame = Int(frameValue)
             if let prev = result.frames.last {
@@ -94,7 +88,7 @@ public enum Keypoints2DCSV {
             // Checked before Int(w): converting a Double >= 2^63 to Int traps. The limit is far above any
             // real image and keeps later pixel arithmetic (e.g. width * height) well inside Int.
             guard w > 0, h > 0, w <= Double(maxImageSide), h <= Double(maxImageSide), w == w.rounded(), h == h.rounded() else {
-                throw MHFormerError("\(path): line \(row): width and height must be positive integers up to \(maxImageSide) (got \(printable(cells[widthCol])) x \(printable(cells[heightCol])))")
+                throw MHFormerError("\(path): line \(row): width and height must be positive integers up to \(maxImageSide) (got \(printable(cells.string(widthCol))) x \(printable(cells.string(heightCol))))")
             }
             if result.frames.isEmpty {
                 result.width = Int(w); result.height = Int(h)
@@ -102,19 +96,18 @@ public enum Keypoints2DCSV {
                 throw MHFormerError("\(path): line \(row): image size \(Int(w))x\(Int(h)) differs from \(result.width)x\(result.height) of the first row")
             }
             var time: Double? = nil
-            if let tc = timeCol, !cells[tc].isEmpty { time = try number(tc) }
+            if let tc = timeCol, !cells.isEmpty(tc) { time = try number(tc) }
             // A frame without a person: all coordinate cells empty.
-            let empties = xyCols.filter { cells[$0].isEmpty }.count
-            if empties == xyCols.count {
-                result.points += [Float](repeating: 0, count: 34)
+            if xyCols.allSatisfy({ cells.isEmpty($0) }) {
+                result.points.append(contentsOf: repeatElement(0, count: 34))
                 result.present.append(false)
-                result.scores? += [Float](repeating: 0, count: 17)
+                result.scores?.append(contentsOf: repeatElement(0, count: 17))
             } else {
                 for c in xyCols { result.points.append(try float(c, limit: maxCoordinate)) }
                 result.present.append(true)
                 if hasScores {
                     for sc in scoreCols {
-                        if let sc, !cells[sc].isEmpty { result.scores!.append(try float(sc)) }
+                        if let sc, !cells.isEmpty(sc) { result.scores!.append(try float(sc)) }
                         else { result.scores!.append(1) }
                     }
                 }
@@ -137,7 +130,12 @@ public enum Keypoints2DCSV {
     /// decimal point (at least one digit), and an optional exponent `e`/`E` [sign] digits. Anything
     /// else (hex floats, nan, inf, embedded NULs or other trailing characters) gives nil.
     static func parseDecimal(_ text: String) -> Double? {
-        let b = Array(text.utf8)
+        var text = text
+        return text.withUTF8 { parseDecimal($0) }
+    }
+
+    /// `parseDecimal` of a cell's UTF-8 bytes, as the CSV readers call it (no String per cell).
+    static func parseDecimal(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
         var i = 0
         func digits() -> Int {
             let start = i
@@ -154,12 +152,27 @@ public enum Keypoints2DCSV {
             guard digits() > 0 else { return nil }
         }
         guard i == b.count else { return nil }
-        return Double(text)      // the text is plain decimal now; 1e400 gives +inf, rejected by callers
+        // The text is plain decimal now; 1e400 gives +inf, rejected by callers. A String of up to 15
+        // bytes is stored inline, so this allocates nothing for the numbers a CSV holds.
+        return Double(String(decoding: b, as: UTF8.self))
     }
 
-    /// A cell as it can be shown in a one-line message: control characters (a NUL, a newline) escaped.
-    static func printable(_ cell: String) -> String {
-        cell.unicodeScalars.map { $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0) }.joined()
+    /// The most bytes of input an error message quotes (see `printable`).
+    static let quoteLimit = 80
+
+    /// Input text as an error message can quote it: on one line (control characters such as a NUL or
+    /// a newline escaped, `\0`, `\n`) and short: at most `limit` bytes, cut at a character boundary
+    /// and ended with "…" when longer, so that a 2 MB junk header gives a one-line message.
+    static func printable(_ text: String, limit: Int = quoteLimit) -> String {
+        var out = ""
+        var bytes = 0
+        for scalar in text.unicodeScalars {
+            let piece = scalar.properties.generalCategory == .control ? scalar.escaped(asASCII: true) : String(scalar)
+            bytes += piece.utf8.count
+            guard bytes <= limit else { return out + "…" }
+            out += piece
+        }
+        return out
     }
 
     /// Writes keypoints in the format `read` accepts (frames without a person as empty cells).

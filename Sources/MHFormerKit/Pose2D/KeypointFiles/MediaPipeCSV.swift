@@ -1,6 +1,6 @@
 // A CSV of MediaPipe Pose's 33 landmarks per frame, as people write them from MediaPipe's Python
 // solution (`results.pose_landmarks.landmark[i].x` ...). The accepted dialect:
-//   header row, columns matched by name in any order:
+//   header row, columns matched by name in any order, ignoring case:
 //     frame                                   integer, strictly increasing
 //     <landmark>_x, <landmark>_y              for all 33 landmarks, normalised to the image as
 //                                             MediaPipe returns them: x / width, y / height
@@ -14,7 +14,8 @@
 // and height columns or, without them, the image size given (one of the two is required). The
 // 17 landmarks COCO-17 has (KeypointConversion.cocoFromBlazePose) are used, their visibility as the
 // score, exactly as `mhformer run` converts BlazePose's output; z and presence are not used.
-// Numbers follow the 2D CSV's rules (plain decimal, finite).
+// Numbers follow the 2D CSV's rules (plain decimal, finite), and so does the CSV dialect (quoting,
+// line endings, blank lines: CSVTokenizer).
 
 import Foundation
 
@@ -45,27 +46,21 @@ public enum MediaPipeCSV {
     }
 
     static func load(path: String, imageSize: (width: Int, height: Int)?) throws -> (Keypoints2D, Int) {
-        let data = try KeypointFiles.readFile(path)
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw MHFormerError("\(path): not a UTF-8 text file")
-        }
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
-        while let last = lines.last, last.trimmingCharacters(in: .whitespaces).isEmpty { lines.removeLast() }
-        guard var header = lines.first, !header.isEmpty else { throw MHFormerError("\(path): empty file, expected a header row") }
-        if header.hasPrefix("\u{FEFF}") { header.removeFirst() }
-        let names = header.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        var csv = try CSVTokenizer(path: path)
+        guard let header = try csv.next() else { throw MHFormerError("\(path): empty file, expected a header row") }
+        let names = header.strings
 
-        // Columns by name.
+        // Columns by name, ignoring case (`NOSE_X` is `nose_x`).
         var column: [String: Int] = [:]
         var accepted: Set<String> = ["frame", "time_s", "width", "height"]
         for l in landmarkNames { for part in ["x", "y", "z", "visibility", "presence"] { accepted.insert("\(l)_\(part)") } }
-        for (i, n) in names.enumerated() {
+        for (i, name) in names.enumerated() {
+            let n = name.lowercased()
             guard accepted.contains(n) else {
                 if n.isEmpty { throw MHFormerError("\(path): header column \(i + 1) is empty") }
-                throw MHFormerError("\(path): unknown column '\(Keypoints2DCSV.printable(n))' (a MediaPipe landmark CSV has frame, <landmark>_x/_y[/_z/_visibility/_presence] for MediaPipe's 33 landmarks, optional width, height, time_s)")
+                throw MHFormerError("\(path): unknown column '\(Keypoints2DCSV.printable(name))' (a MediaPipe landmark CSV has frame, <landmark>_x/_y[/_z/_visibility/_presence] for MediaPipe's 33 landmarks, optional width, height, time_s)")
             }
-            guard column[n] == nil else { throw MHFormerError("\(path): duplicate column '\(n)'") }
+            guard column[n] == nil else { throw MHFormerError("\(path): duplicate column '\(Keypoints2DCSV.printable(name))'") }
             column[n] = i
         }
         func required(_ name: String) throws -> Int {
@@ -96,18 +91,16 @@ public enum MediaPipeCSV {
                                                why: "no width and height columns, and its x, y are normalised to the image")
         }
         var frames: [KeypointFiles.COCOFrame] = []
-        for (li, line) in lines.enumerated().dropFirst() {
-            let lineNumber = li + 1
-            let cells = line.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        while let cells = try csv.next() {
+            let lineNumber = cells.line          // the file's line, header = line 1 (blank lines count)
             guard cells.count == names.count else {
                 throw MHFormerError("\(path): line \(lineNumber) has \(cells.count) columns, the header has \(names.count)")
             }
             /// Cell `c` as a finite Double in plain decimal notation (the 2D CSV's rule).
             func number(_ c: Int) throws -> Double {
-                let cell = cells[c]
-                guard let v = Keypoints2DCSV.parseDecimal(cell), v.isFinite else {
-                    if cell.isEmpty { throw MHFormerError("\(path): line \(lineNumber), column '\(names[c])': empty value") }
-                    throw MHFormerError("\(path): line \(lineNumber), column '\(names[c])': '\(Keypoints2DCSV.printable(cell))' is not a finite number")
+                guard let v = cells.withField(c, Keypoints2DCSV.parseDecimal), v.isFinite else {
+                    if cells.isEmpty(c) { throw MHFormerError("\(path): line \(lineNumber), column '\(Keypoints2DCSV.printable(names[c]))': empty value") }
+                    throw MHFormerError("\(path): line \(lineNumber), column '\(Keypoints2DCSV.printable(names[c]))': '\(Keypoints2DCSV.printable(cells.string(c)))' is not a finite number")
                 }
                 return v
             }
@@ -115,14 +108,14 @@ public enum MediaPipeCSV {
             func float(_ c: Int) throws -> Float {
                 let v = Float(try number(c))
                 guard v.isFinite else {
-                    throw MHFormerError("\(path): line \(lineNumber), column '\(names[c])': '\(Keypoints2DCSV.printable(cells[c]))' is out of range (not finite as a 32-bit number)")
+                    throw MHFormerError("\(path): line \(lineNumber), column '\(Keypoints2DCSV.printable(names[c]))': '\(Keypoints2DCSV.printable(cells.string(c)))' is out of range (not finite as a 32-bit number)")
                 }
                 return v
             }
 
             let frameValue = try number(frameColumn)
             guard frameValue == frameValue.rounded(), abs(frameValue) < Double(KeypointFiles.frameNumberLimit) else {
-                throw MHFormerError("\(path): line \(lineNumber), column 'frame': '\(Keypoints2DCSV.printable(cells[frameColumn]))' is not an integer")
+                throw MHFormerError("\(path): line \(lineNumber), column 'frame': '\(Keypoints2DCSV.printable(cells.string(frameColumn)))' is not an integer")
             }
             let frame = Int(frameValue)
             if let previous = frames.last?.frame {
@@ -134,7 +127,7 @@ public enum MediaPipeCSV {
                 // Checked before Int(w): converting a Double beyond Int's range traps.
                 guard w >= 1, h >= 1, w <= Double(Keypoints2DCSV.maxImageSide), h <= Double(Keypoints2DCSV.maxImageSide),
                       w == w.rounded(), h == h.rounded() else {
-                    throw MHFormerError("\(path): line \(lineNumber): width and height must be positive integers up to \(Keypoints2DCSV.maxImageSide) (got \(Keypoints2DCSV.printable(cells[sizeColumns.width])) x \(Keypoints2DCSV.printable(cells[sizeColumns.height])))")
+                    throw MHFormerError("\(path): line \(lineNumber): width and height must be positive integers up to \(Keypoints2DCSV.maxImageSide) (got \(Keypoints2DCSV.printable(cells.string(sizeColumns.width))) x \(Keypoints2DCSV.printable(cells.string(sizeColumns.height))))")
                 }
                 let rowSize = (width: Int(w), height: Int(h))
                 if let known = size {
@@ -149,11 +142,11 @@ public enum MediaPipeCSV {
             // Set above: from the given size before the loop, or from this row's columns.
             guard let size else { throw MHFormerError("\(path): no image size") }
             var time: Double?
-            if let timeColumn, !cells[timeColumn].isEmpty { time = try number(timeColumn) }
+            if let timeColumn, !cells.isEmpty(timeColumn) { time = try number(timeColumn) }
             // Every number cell is checked, also those not used, so that a damaged file is refused
             // whichever landmarks it damaged.
-            for c in otherNumberColumns where !cells[c].isEmpty { _ = try float(c) }
-            if xyColumns.allSatisfy({ cells[$0].isEmpty }) {
+            for c in otherNumberColumns where !cells.isEmpty(c) { _ = try float(c) }
+            if xyColumns.allSatisfy({ cells.isEmpty($0) }) {
                 frames.append(KeypointFiles.COCOFrame(frame: frame, time: time, person: nil))
                 continue
             }
@@ -166,11 +159,11 @@ public enum MediaPipeCSV {
                     let col = xyColumns[2 * b + axis]
                     let pixels = try float(col) * Float(scale)
                     guard abs(pixels) <= Keypoints2DCSV.maxCoordinate else {
-                        throw MHFormerError("\(path): line \(lineNumber), column '\(names[col])': '\(Keypoints2DCSV.printable(cells[col]))' is out of range (\(pixels) pixels; at most \(Keypoints2DCSV.maxCoordinate) in magnitude)")
+                        throw MHFormerError("\(path): line \(lineNumber), column '\(Keypoints2DCSV.printable(names[col]))': '\(Keypoints2DCSV.printable(cells.string(col)))' is out of range (\(pixels) pixels; at most \(Keypoints2DCSV.maxCoordinate) in magnitude)")
                     }
                     points[2 * c + axis] = pixels
                 }
-                if let vc = visibilityColumns[b], !cells[vc].isEmpty { scores[c] = try float(vc) }
+                if let vc = visibilityColumns[b], !cells.isEmpty(vc) { scores[c] = try float(vc) }
             }
             frames.append(KeypointFiles.COCOFrame(frame: frame, time: time, person: (points, scores)))
         }
