@@ -30,6 +30,12 @@ public struct SafeTensorsFile {
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) else {
             throw MHFormerError("\(path): cannot read the file")
         }
+        try self.init(data: data, name: path)
+    }
+
+    /// Parses safetensors bytes already in memory; `name` stands for the file in errors and `path`.
+    public init(data: Data, name path: String) throws {
+        let data = data.startIndex == 0 ? data : Data(data)   // a slice: indices below count from 0
         guard data.count >= 8 else { throw MHFormerError("\(path): not a safetensors file (too short)") }
         let headerLength = data.withUnsafeBytes { raw -> UInt64 in
             UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
