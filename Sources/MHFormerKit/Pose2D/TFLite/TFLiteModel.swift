@@ -132,11 +132,15 @@ struct TFLiteModel {
 
         // Buffers: where each constant's bytes are.
         var buffers: [Range<Int>?] = []
-        for b in try model.tables(4) {
+        for (bi, b) in try model.tables(4).enumerated() {
             if let r = try b.byteRange(0), !r.isEmpty {
                 buffers.append(r)
             } else {
-                let offset = Int(try b.u64(1)), size = Int(try b.u64(2))
+                // u64 fields: beyond Int (a corrupt file), converting them would trap.
+                let rawOffset = try b.u64(1), rawSize = try b.u64(2)
+                guard let offset = Int(exactly: rawOffset), let size = Int(exactly: rawSize) else {
+                    throw fb.corrupt("buffer \(bi) has offset \(rawOffset) and size \(rawSize), beyond any file")
+                }
                 if offset > 1, size > 0 {       // data after the flatbuffer (files over 2 GB)
                     try fb.check(offset, size)
                     buffers.append(offset..<(offset + size))

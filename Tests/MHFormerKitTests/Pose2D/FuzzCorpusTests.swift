@@ -1,0 +1,56 @@
+// The fuzz targets' committed inputs (Fuzz/Corpus/, seeds and the crashes the fuzzer found) replayed
+// by `swift test`: every one is read or refused with an MHFormerError, and each crash that was fixed
+// gets its exact one-line error. Fuzzing itself is Scripts/fuzz.sh; safetensors' replay is in
+// Weights/SafeTensorsDataTests.swift.
+
+import Foundation
+import Testing
+@testable import MHFormerKit
+
+/// The committed inputs of fuzz target `target`.
+func fuzzCorpus(_ target: String) throws -> [URL] {
+    let dir = Paths.repo.appendingPathComponent("Fuzz/Corpus/\(target)")
+    return try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil)
+        .sorted { $0.lastPathComponent < $1.lastPathComponent }
+}
+
+/// Runs `body`; an MHFormerError is a fine answer to a bad file.
+func readOrRefuse(_ body: () throws -> Void) rethrows {
+    do { try body() } catch is MHFormerError {}
+}
+
+@Suite("Fuzz corpus replay")
+struct FuzzCorpusTests {
+    @Test("TFLite: every committed input loads or is refused, and runs when it loads")
+    func tflite() throws {
+        let files = try fuzzCorpus("tflite")
+        try #require(files.count >= 5)
+        var loaded = 0
+        for url in files {
+            try readOrRefuse {
+                let interpreter = try TFLiteInterpreter(model: TFLiteModel(bytes: [UInt8](Data(contentsOf: url)), path: url.path))
+                try interpreter.run([Float](repeating: 0.5, count: interpreter.input.count))
+                loaded += 1
+            }
+        }
+        #expect(loaded >= 4, "the seed models written by Fuzz/make-corpus.py load and run")
+    }
+
+    @Test("TFLite: a buffer whose u64 size is beyond Int is one error, not a trap (found by fuzzing)")
+    func bufferSizeBeyondInt() throws {
+        let bytes = try Data(contentsOf: Paths.repo.appendingPathComponent("Fuzz/Corpus/tflite/crash-buffer-offset-beyond-int.tflite"))
+        let e = #expect(throws: MHFormerError.self) { _ = try TFLiteModel(bytes: [UInt8](bytes), path: "m.tflite") }
+        #expect(e?.message == "m.tflite: not a valid TFLite flatbuffer (buffer 3 has offset 0 and size 13779789879246323728, beyond any file)")
+    }
+
+    @Test("2D CSV and other tools' keypoint files: every committed input is read or refused")
+    func keypointFiles() throws {
+        for url in try fuzzCorpus("keypoints2d-csv") {
+            try readOrRefuse { _ = try Keypoints2DCSV.parse(String(decoding: Data(contentsOf: url), as: UTF8.self), path: url.path) }
+        }
+        for url in try fuzzCorpus("keypoint-files") {
+            try readOrRefuse { _ = try COCOKeypointsJSON.read(path: url.path, imageSize: (640, 480)) }
+            try readOrRefuse { _ = try MediaPipeCSV.read(path: url.path, imageSize: (640, 480)) }
+        }
+    }
+}
