@@ -43,6 +43,16 @@ struct FuzzCorpusTests {
         #expect(e?.message == "m.tflite: not a valid TFLite flatbuffer (buffer 3 has offset 0 and size 13779789879246323728, beyond any file)")
     }
 
+    @Test("TFLite: a CSR segment below 0 is one error, not an index trap while densifying (found by fuzzing)")
+    func negativeCSRSegment() throws {
+        let bytes = try Data(contentsOf: Paths.repo.appendingPathComponent("Fuzz/Corpus/tflite/crash-csr-negative-segment.tflite"))
+        let model = try TFLiteModel(bytes: [UInt8](bytes), path: "m.tflite")
+        let ti = try #require(model.tensors.firstIndex { $0.sparsity != nil })
+        let e = #expect(throws: MHFormerError.self) { _ = try model.constantFloats(ti) }
+        #expect(e?.message == "m.tflite: tensor '\(model.tensors[ti].name)': bad CSR segments in dim 1", "\(e?.message ?? "")")
+        #expect(throws: MHFormerError.self) { _ = try TFLiteInterpreter(model: model) }
+    }
+
     @Test("2D CSV and other tools' keypoint files: every committed input is read or refused")
     func keypointFiles() throws {
         for url in try fuzzCorpus("keypoints2d-csv") {

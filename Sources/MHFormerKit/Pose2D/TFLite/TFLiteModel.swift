@@ -302,7 +302,7 @@ struct TFLiteModel {
                 guard n == shape[d] else { throw MHFormerError("\(path): tensor '\(name)': dense dim \(d) size \(n) vs shape \(shape)") }
                 for i in 0..<n { try walk(d + 1, p * n + i, offset * shape[d] + i) }
             case .csr(let segments, let indices):
-                guard p + 1 < segments.count, segments[p] <= segments[p + 1], segments[p + 1] <= indices.count else {
+                guard p + 1 < segments.count, segments[p] >= 0, segments[p] <= segments[p + 1], segments[p + 1] <= indices.count else {
                     throw MHFormerError("\(path): tensor '\(name)': bad CSR segments in dim \(d)")
                 }
                 for k in segments[p]..<segments[p + 1] {
