@@ -53,6 +53,24 @@ struct FuzzCorpusTests {
         #expect(throws: MHFormerError.self) { _ = try TFLiteInterpreter(model: model) }
     }
 
+    @Test("TFLite: tensor -1 (an absent optional input) as an operator's output, or as DENSIFY's input, is one error (found by fuzzing)")
+    func absentTensorWhereOneIsNeeded() throws {
+        let crash = try Data(contentsOf: Paths.repo.appendingPathComponent("Fuzz/Corpus/tflite/crash-operator-output-minus-one.tflite"))
+        let e = #expect(throws: MHFormerError.self) { _ = try TFLiteModel(bytes: [UInt8](crash), path: "m.tflite") }
+        #expect(e?.message.hasPrefix("m.tflite: not a valid TFLite flatbuffer (operator ") == true, "\(e?.message ?? "")")
+        #expect(e?.message.hasSuffix(" names output tensor -1)") == true, "\(e?.message ?? "")")
+
+        // The seed's DENSIFY (operator 0) reading tensor -1 instead of its sparse constant.
+        var bytes = [UInt8](try Data(contentsOf: Paths.repo.appendingPathComponent("Fuzz/Corpus/tflite/sparse-densify-conv.tflite")))
+        let densify = try #require(try FlatBuffer(bytes: bytes, path: "x").root().tables(2).first?.tables(3).first)
+        let (start, count) = try #require(try densify.vector(1))
+        try #require(count == 1)
+        bytes.replaceSubrange(start..<(start + 4), with: [0xFF, 0xFF, 0xFF, 0xFF])
+        let model = try TFLiteModel(bytes: bytes, path: "m.tflite")
+        let e2 = #expect(throws: MHFormerError.self) { _ = try TFLiteInterpreter(model: model) }
+        #expect(e2?.message == "m.tflite: operator 0 (DENSIFY): only supported on a constant input (weights), not at run time")
+    }
+
     @Test("2D CSV and other tools' keypoint files: every committed input is read or refused")
     func keypointFiles() throws {
         for url in try fuzzCorpus("keypoints2d-csv") {

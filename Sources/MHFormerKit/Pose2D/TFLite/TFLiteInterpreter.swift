@@ -141,7 +141,7 @@ public final class TFLiteInterpreter {
         for (oi, o) in model.operators.enumerated() {
             switch o.op {
             case .densify, .dequantize:
-                guard o.inputs.count == 1, o.outputs.count == 1, let v = try constants.floats(o.inputs[0]) else {
+                guard o.inputs.count == 1, o.outputs.count == 1, o.inputs[0] >= 0, let v = try constants.floats(o.inputs[0]) else {
                     throw failure(model.path, oi, o.op, "only supported on a constant input (weights), not at run time")
                 }
                 guard v.count == T[o.outputs[0]].shape.reduce(1, *) else { throw failure(model.path, oi, o.op, "output shape does not match its input") }

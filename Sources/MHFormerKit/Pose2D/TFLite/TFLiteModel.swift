@@ -202,9 +202,9 @@ struct TFLiteModel {
                 throw MHFormerError("\(path): operator \(oi) is \(what), which this reader does not implement")
             }
             let inputs = try o.i32s(1), outputs = try o.i32s(2)
-            for i in inputs + outputs where i < -1 || i >= tensors.count {
-                throw fb.corrupt("operator \(oi) names tensor \(i)")
-            }
+            // -1 marks an absent optional input; an output always exists.
+            for i in inputs where i < -1 || i >= tensors.count { throw fb.corrupt("operator \(oi) names tensor \(i)") }
+            for i in outputs where i < 0 || i >= tensors.count { throw fb.corrupt("operator \(oi) names output tensor \(i)") }
             let tag = Int(try o.u8(3))
             let options = try o.table(4)
             if tag != 0, tag != op.optionsTag {
