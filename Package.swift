@@ -11,6 +11,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // Tests only: property-based tests (random inputs, shrinking, reproducible seeds).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // FFmpeg's C libraries (decoding video frames). The shim re-exports macros Swift cannot import.
@@ -41,7 +43,10 @@ let package = Package(
         ),
         .testTarget(
             name: "MHFormerKitTests",
-            dependencies: ["MHFormerKit"]
+            dependencies: [
+                "MHFormerKit",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
         ),
     ]
 )
