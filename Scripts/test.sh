@@ -14,9 +14,19 @@ py_status=${PIPESTATUS[0]}
 set -e
 
 swift build
-# Swift Testing's summary ("Test run with N tests ... passed/failed") is the last line printed.
+# Swift Testing's summary ("Test run with N tests ... passed/failed") is the last line printed
+# (printed again after the fuzzing below).
 set +e
-swift test 2>&1 | grep --line-buffered -vE "^(◇|↳|✔ Test \"|✔ Test [a-zA-Z]+\(|✔ Suite)"
+swift test 2>&1 | grep --line-buffered -vE "^(◇|↳|✔ Test \"|✔ Test [a-zA-Z]+\(|✔ Suite)" | tee .build/swift-test.log
 status=${PIPESTATUS[0]}
+
+# The file readers' fuzz targets (Fuzz/, Scripts/fuzz.sh), 60 s each: an input that crashes one
+# fails the run. MHFORMER_FUZZ_SECONDS=0 skips them.
+fuzz_seconds=${MHFORMER_FUZZ_SECONDS:-60}
+fuzz_status=0
+[ "$fuzz_seconds" -gt 0 ] && { bash Scripts/fuzz.sh all "$fuzz_seconds"; fuzz_status=$?; }
+set -e
+[ "$fuzz_status" -ne 0 ] && { echo "Fuzzing failed (Scripts/fuzz.sh exit $fuzz_status)"; [ "$status" -eq 0 ] && status=$fuzz_status; }
 [ "$py_status" -ne 0 ] && { echo "Training tests failed (pytest exit $py_status)"; [ "$status" -eq 0 ] && status=$py_status; }
+tail -n 1 .build/swift-test.log
 exit "$status"
