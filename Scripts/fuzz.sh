@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 targets=(keypoints2d-csv safetensors tflite keypoint-files)
-usage() { echo "usage: bash Scripts/fuzz.sh {${targets[*]// /|}|all} SECONDS | FILE..." >&2; exit 2; }
+usage() { (IFS='|'; echo "usage: bash Scripts/fuzz.sh {${targets[*]}|all} SECONDS  or  bash Scripts/fuzz.sh TARGET FILE..." >&2); exit 2; }
 [ $# -ge 2 ] || usage
 target=$1; shift
 if [ "$target" = all ]; then run=("${targets[@]}"); else
@@ -51,10 +51,12 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 export OPENBLAS_NUM_THREADS=1
 
 if ! [[ $1 =~ ^[0-9]+$ ]]; then           # files to run once each
+    [ "$target" != all ] || usage
     MHFORMER_FUZZ_TARGET=$target MHFORMER_FUZZ_VERBOSE=1 "$binary" -detect_leaks=0 "$@"
     exit
 fi
 seconds=$1
+[ "$seconds" -gt 0 ] || usage               # libFuzzer reads -max_total_time=0 as "no limit"
 
 failed=0
 for t in "${run[@]}"; do
