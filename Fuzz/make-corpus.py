@@ -68,6 +68,12 @@ def keypoints2d_csv():
     write(t, "near-short-row.csv", "\n".join(lines[:2] + [lines[2].rsplit(",", 1)[0]]) + "\n")
     write(t, "near-hex-number.csv", "\n".join(lines[:2] + [lines[2].replace(",640,", ",0x1p9,", 1)]) + "\n")
     write(t, "near-decreasing.csv", "\n".join([lines[0], lines[2], lines[1]]) + "\n")
+    # The dialect's corners: quoted cells (one with a doubled quote in a refused column name), header
+    # names in capitals, CR-only line ends, a blank line.
+    quoted = ",".join(f'"{c.upper()}"' for c in lines[0].split(",")) + "\r\r" + \
+        ",".join(f'"{c}"' if k % 5 == 0 else c for k, c in enumerate(lines[1].split(","))) + "\r"
+    write(t, "quoted-cr.csv", quoted)
+    write(t, "near-quote-in-name.csv", lines[0].replace("frame", '"fra""me"', 1) + "\n" + lines[1] + "\n")
 
 
 # --- safetensors -------------------------------------------------------------------------------
