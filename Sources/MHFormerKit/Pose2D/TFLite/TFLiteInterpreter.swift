@@ -71,6 +71,9 @@ public final class TFLiteInterpreter {
     private var slots: [UnsafeMutablePointer<Float>] = []
     private var slotOf: [Int: Int] = [:]
     private var im2colBuffer: UnsafeMutablePointer<Float>
+    /// The most floats the activation buffers and the im2col buffer may hold together (4 GiB; the
+    /// BlazePose models need a few MB).
+    static let maxBufferFloats = 1 << 30
     private let inputTensor: Int
     private let outputTensors: [Int]
 
@@ -105,6 +108,12 @@ public final class TFLiteInterpreter {
         let (slotOf, slotSize) = try Self.planBuffers(steps, model: model, input: inputTensor, outputs: outputTensors,
                                                       constants: Array(constantActivations.keys))   // 4.
 
+        // Refused before allocating: a model whose activations need more than the limit would otherwise
+        // make the allocation fail, which traps.
+        let totalFloats = slotSize.reduce(built.maxCols, +)
+        guard totalFloats <= Self.maxBufferFloats else {
+            throw MHFormerError("\(path): the model's activations need \(totalFloats) floats (the limit is \(Self.maxBufferFloats))")
+        }
         self.steps = steps
         self.weights = built.weights
         self.slotOf = slotOf
@@ -247,7 +256,15 @@ public final class TFLiteInterpreter {
                 if dw {
                     steps.append(.depthwise(x: x, y: y, shape: shape, weights: keep(wv), bias: keep(bv), act: activation))
                 } else {
-                    if outC >= 4 { maxCols = max(maxCols, gy.out * gx.out * kH * kW * C) }   // see conv2d
+                    if outC >= 4 {                                                          // see conv2d
+                        // out·out ≤ 2^28 and kH·kW·C ≤ 2^28 (TFLiteModel caps every tensor), so this
+                        // fits an Int; a crafted model can still ask for terabytes, refused here.
+                        let cols = gy.out * gx.out * kH * kW * C
+                        guard cols <= maxBufferFloats else {
+                            throw fail(oi, op, "its im2col buffer would hold \(cols) floats (the limit is \(maxBufferFloats))")
+                        }
+                        maxCols = max(maxCols, cols)
+                    }
                     steps.append(.conv(x: x, y: y, shape: shape, weights: keep(wv), bias: keep(bv), outC: outC, act: activation))
                 }
 
