@@ -6,7 +6,7 @@ import Foundation
 public enum PNGWriter {
     /// Encodes packed RGB24 pixels as a PNG file (written atomically).
     public static func write(rgb: [UInt8], width: Int, height: Int, to path: String) throws {
-        av_log_set_level(min(av_log_get_level(), AV_LOG_FATAL))     // errors are thrown, not logged
+        FFmpegLog.quietOnce                                           // errors are thrown, not logged
         guard let enc = avcodec_find_encoder(AV_CODEC_ID_PNG) else { throw MHFormerError("\(path): FFmpeg has no PNG encoder") }
         var ctx = avcodec_alloc_context3(enc)
         var frame = av_frame_alloc()

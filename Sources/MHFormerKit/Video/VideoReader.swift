@@ -30,7 +30,7 @@ public final class VideoReader: @unchecked Sendable {
     /// Throws an `MHFormerError` naming the file when it is missing, empty, not a video FFmpeg can
     /// read, or has no video stream with a decoder.
     public init(path: String, decoderThreads: Int = 0, fallbackFrameRate: Double = 25) throws {
-        VideoReader.quietFFmpegOnce
+        FFmpegLog.quietOnce
         let session = try DecoderSession(path: path, threads: decoderThreads, fallbackFrameRate: fallbackFrameRate)
         info = session.info
         openedSession = session
@@ -59,17 +59,6 @@ public final class VideoReader: @unchecked Sendable {
         lock.unlock()
         return try session ?? DecoderSession(path: info.path, threads: decoderThreads, fallbackFrameRate: fallbackFrameRate)
     }
-
-    /// FFmpeg logs every damaged macroblock (and libx264 its settings) to stderr by default; the
-    /// summary reports damage and errors are thrown instead: the log callback counts each pass's
-    /// decoder errors (DecodeSummary.decoderErrors) and prints nothing below the log level. Set once
-    /// per process, the first time a reader or writer is made (MHFORMER_FFMPEG_LOG=1 keeps the log).
-    static let quietFFmpegOnce: Void = {
-        if ProcessInfo.processInfo.environment["MHFORMER_FFMPEG_LOG"] == nil {
-            av_log_set_level(AV_LOG_FATAL)
-        }
-        cff_install_error_counting_log()
-    }()
 }
 
 /// The text FFmpeg gives for an error code, e.g. "Invalid data found when processing input".

@@ -32,7 +32,7 @@ public final class VideoWriter {
         frameDurationMs = max(1, Int64((1000 / max(fps, 1e-3)).rounded()))
         width = (inWidth + 1) / 2 * 2
         height = (inHeight + 1) / 2 * 2
-        _ = VideoReader.quietFFmpegOnce
+        FFmpegLog.quietOnce
         target = try AtomicFile.destination(path)
         tempPath = AtomicFile.temporaryPath(for: target)
 
