@@ -84,16 +84,12 @@ public enum Keypoints2DCSV {
                 if frame == prev { throw MHFormerError("\(path): line \(row): duplicate frame number \(frame)") }
                 if frame < prev { throw MHFormerError("\(path): line \(row): frame \(frame) comes after frame \(prev) (frames must increase)") }
             }
-            let w = try number(widthCol), h = try number(heightCol)
-            // Checked before Int(w): converting a Double >= 2^63 to Int traps. The limit is far above any
-            // real image and keeps later pixel arithmetic (e.g. width * height) well inside Int.
-            guard w > 0, h > 0, w <= Double(maxImageSide), h <= Double(maxImageSide), w == w.rounded(), h == h.rounded() else {
-                throw MHFormerError("\(path): line \(row): width and height must be positive integers up to \(maxImageSide) (got \(printable(cells.string(widthCol))) x \(printable(cells.string(heightCol))))")
-            }
+            let (w, h) = try rowImageSize(width: try number(widthCol), height: try number(heightCol),
+                                          widthText: cells.string(widthCol), heightText: cells.string(heightCol), path: path, line: row)
             if result.frames.isEmpty {
-                result.width = Int(w); result.height = Int(h)
-            } else if Int(w) != result.width || Int(h) != result.height {
-                throw MHFormerError("\(path): line \(row): image size \(Int(w))x\(Int(h)) differs from \(result.width)x\(result.height) of the first row")
+                result.width = w; result.height = h
+            } else if w != result.width || h != result.height {
+                throw MHFormerError("\(path): line \(row): image size \(w)x\(h) differs from \(result.width)x\(result.height) of the first row")
             }
             var time: Double? = nil
             if let tc = timeCol, !cells.isEmpty(tc) { time = try number(tc) }
@@ -118,6 +114,18 @@ public enum Keypoints2DCSV {
         guard !result.frames.isEmpty else { throw MHFormerError("\(path): no data rows after the header") }
         guard result.present.contains(true) else { throw MHFormerError("\(path): no frame has keypoints (every row is empty)") }
         return result
+    }
+
+    /// A row's width and height cells (`widthText`, `heightText` as written, for the message) as a
+    /// pixel size: integers from 1 to `maxImageSide`. Checked before Int(w): converting a Double
+    /// >= 2^63 to Int traps. The limit is far above any real image and keeps later pixel arithmetic
+    /// (e.g. width * height) well inside Int.
+    static func rowImageSize(width w: Double, height h: Double, widthText: String, heightText: String,
+                             path: String, line: Int) throws -> (width: Int, height: Int) {
+        guard w > 0, h > 0, w <= Double(maxImageSide), h <= Double(maxImageSide), w == w.rounded(), h == h.rounded() else {
+            throw MHFormerError("\(path): line \(line): width and height must be positive integers up to \(maxImageSide) (got \(printable(widthText)) x \(printable(heightText)))")
+        }
+        return (Int(w), Int(h))
     }
 
     /// The largest width or height accepted, in pixels.

@@ -123,13 +123,9 @@ public enum MediaPipeCSV {
                 if frame < previous { throw MHFormerError("\(path): line \(lineNumber): frame \(frame) comes after frame \(previous) (frames must increase)") }
             }
             if let sizeColumns {
-                let w = try number(sizeColumns.width), h = try number(sizeColumns.height)
-                // Checked before Int(w): converting a Double beyond Int's range traps.
-                guard w >= 1, h >= 1, w <= Double(Keypoints2DCSV.maxImageSide), h <= Double(Keypoints2DCSV.maxImageSide),
-                      w == w.rounded(), h == h.rounded() else {
-                    throw MHFormerError("\(path): line \(lineNumber): width and height must be positive integers up to \(Keypoints2DCSV.maxImageSide) (got \(Keypoints2DCSV.printable(cells.string(sizeColumns.width))) x \(Keypoints2DCSV.printable(cells.string(sizeColumns.height))))")
-                }
-                let rowSize = (width: Int(w), height: Int(h))
+                let rowSize = try Keypoints2DCSV.rowImageSize(
+                    width: try number(sizeColumns.width), height: try number(sizeColumns.height),
+                    widthText: cells.string(sizeColumns.width), heightText: cells.string(sizeColumns.height), path: path, line: lineNumber)
                 if let known = size {
                     guard known == rowSize else {
                         throw MHFormerError("\(path): line \(lineNumber): image size \(rowSize.width)x\(rowSize.height) differs from \(known.width)x\(known.height) of the first row")
