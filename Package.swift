@@ -11,6 +11,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SHA-256 of inputs and weights for the batch records (mhformer batch skips what is done).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // Tests only: property-based tests (random inputs, shrinking, reproducible seeds).
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
@@ -29,7 +31,7 @@ let package = Package(
         ),
         .target(
             name: "MHFormerKit",
-            dependencies: ["CFFmpeg", "COpenBLAS"],
+            dependencies: ["CFFmpeg", "COpenBLAS", .product(name: "Crypto", package: "swift-crypto")],
             // The kernels' SIMD loops are ~100x slower unoptimised: optimise this target in debug
             // builds (and so in `swift test`) too.
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]

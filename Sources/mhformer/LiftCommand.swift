@@ -34,6 +34,8 @@ struct Lift: ParsableCommand {
 
     @OptionGroup var lifting: LiftingOptions
 
+    @OptionGroup var files: FileOutputOptions
+
     func run() throws {
         do {
             let inputFormat = try keypointsFormat.map { name in
@@ -47,7 +49,8 @@ struct Lift: ParsableCommand {
                 catch let error as MHFormerError { throw MHFormerError("--image-size: \(error.message)") }
             }
             var job = PoseJob(input: .keypointsFile(keypoints, format: inputFormat, imageSize: size))
-            try lifting.apply(to: &job, output: output)
+            try lifting.apply(to: &job)
+            try files.apply(to: &job, output: output)
             let r = try PosePipeline(job).run()
             if r.framesWithUndetectedPoints > 0 {
                 printError("warning: \(keypoints): in \(r.framesWithUndetectedPoints) of \(r.detectedFrames) frames with a person the detector missed some of the 17 points used (confidence 0); they were lifted from the coordinates in the file (OpenPose and COCO write 0, 0) with score 0")

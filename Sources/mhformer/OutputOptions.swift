@@ -1,5 +1,6 @@
-// Options shared by `run` and `lift`: the model, where the 3D joints go and in which form. They only
-// fill in a PoseJob; the library does the work.
+// Options shared by `run`, `lift` and `batch`: the models, the coordinates and the post-processing
+// (LiftingOptions, Pose2DOptions), and where one job's files go (FileOutputOptions: `run` and `lift`;
+// `batch` names its files itself). They only fill in a PoseJob; the library does the work.
 
 import ArgumentParser
 import Foundation
@@ -27,9 +28,6 @@ struct LiftingOptions: ParsableArguments {
     @Option(name: .long, help: "OpenBLAS threads (default: all cores).")
     var threads: Int?
 
-    @Option(name: .long, help: "Output format (csv, json, trc, bvh); default: from the output file's extension.")
-    var format: String?
-
     @Option(name: .long, help: "Frame rate for inputs without time stamps (JSON/TRC/BVH metadata, smoothing).")
     var fps: Double = 30
 
@@ -40,12 +38,6 @@ struct LiftingOptions: ParsableArguments {
     @Flag(name: .long, help: "CSV output only: add 17 columns <joint>_score after the coordinates, the 2D detector's per-joint score (0..1) that the lifter received.")
     var scores = false
 
-    @Option(name: .long, help: "Also write a video to check the result by eye: the frames with the 2D skeleton beside the 3D skeleton (.mp4).")
-    var overlay: String?
-
-    @Option(name: .long, help: "Also write a PNG with a few frames' 3D poses in a grid.")
-    var plot: String?
-
     @Flag(name: .long, help: "Smooth the 3D joints with a One Euro filter (off by default).")
     var smooth = false
 
@@ -55,17 +47,11 @@ struct LiftingOptions: ParsableArguments {
     @Option(name: .long, help: "One Euro filter: speed coefficient (higher = less lag in fast motion).")
     var smoothBeta: Double = 0.5
 
-    /// Fills the job's lifting, post-processing and output settings from these options (the checks
-    /// of their values are PosePipeline.validate's, so library users get the same).
-    func apply(to job: inout PoseJob, output: String) throws {
+    /// Fills the job's lifting and post-processing settings from these options (the checks of their
+    /// values are PosePipeline.validate's, so library users get the same).
+    func apply(to job: inout PoseJob) throws {
         guard let frame = CoordinateFrame(rawValue: coords) else {
             throw MHFormerError("--coords: unknown value '\(coords)' (camera, world or demo)")
-        }
-        if let format {
-            guard let f = MotionFormat(rawValue: format.lowercased()) else {
-                throw MHFormerError("--format: unknown format '\(format)' (csv, json, trc or bvh)")
-            }
-            job.outputs.format = f
         }
         job.lifting.weights = weights
         job.lifting.flip = !noFlip
@@ -77,10 +63,64 @@ struct LiftingOptions: ParsableArguments {
         job.post.fps = fps
         job.post.rigidSkeleton = rigidSkeleton
         job.post.smoothing = smooth ? OneEuroParameters(minCutoff: smoothMinCutoff, beta: smoothBeta) : nil
-        job.outputs.motion = output
         job.outputs.scoreColumns = scores
+        job.modelFolders = ModelFolders.candidates(executable: CommandLine.arguments[0])
+    }
+}
+
+/// One job's extra files and the motion file's format (`run`, `lift`).
+struct FileOutputOptions: ParsableArguments {
+    @Option(name: .long, help: "Output format (csv, json, trc, bvh); default: from the output file's extension.")
+    var format: String?
+
+    @Option(name: .long, help: "Also write a video to check the result by eye: the frames with the 2D skeleton beside the 3D skeleton (.mp4).")
+    var overlay: String?
+
+    @Option(name: .long, help: "Also write a PNG with a few frames' 3D poses in a grid.")
+    var plot: String?
+
+    func apply(to job: inout PoseJob, output: String) throws {
+        if let format { job.outputs.format = try parseMotionFormat(format) }
+        job.outputs.motion = output
         job.outputs.overlay = overlay
         job.outputs.plot = plot
-        job.modelFolders = ModelFolders.candidates(executable: CommandLine.arguments[0])
+    }
+}
+
+func parseMotionFormat(_ text: String) throws -> MotionFormat {
+    guard let f = MotionFormat(rawValue: text.lowercased()) else {
+        throw MHFormerError("--format: unknown format '\(text)' (csv, json, trc or bvh)")
+    }
+    return f
+}
+
+/// The 2D model of a video (`run`, `batch`).
+struct Pose2DOptions: ParsableArguments {
+    @Option(name: .long, help: "Folder with BlazePose's pose_detection.tflite and pose_landmark_full.tflite (default: Models/blazepose; bash Scripts/setup/fetch-blazepose.sh gets them).")
+    var pose2dModels: String?
+
+    @Option(name: .long, help: "2D keypoints: \(Pose2DBackends.names.joined(separator: ", ")). blazepose (default); vitpose or transpose: BlazePose finds the person, the other model places the joints (needs --pose2d-weights).")
+    var pose2d: String = "blazepose"
+
+    @Option(name: .long, help: "vitpose: model folder with config.json + model.safetensors as Hugging Face transformers saves them (e.g. usyd-community/vitpose-base-simple); transpose: a .safetensors converted by Scripts/convert/convert-transpose.py.")
+    var pose2dWeights: String?
+
+    @Flag(name: .long, inversion: .prefixedNo,
+          help: "Flip test of the 2D model placing the joints: also run the mirrored crop and average (twice the 2D time). Default: off for vitpose, on for transpose (as its reference runs).")
+    var pose2dFlip: Bool?
+
+    @Option(name: .long, help: "Longest gap without a person (seconds) that is interpolated.")
+    var maxGap: Double = 0.5
+
+    @Flag(name: .long, help: "Refuse a damaged video: frames that could not be decoded, decoder errors or repaired time stamps end the run with an error, and nothing is written.")
+    var strict = false
+
+    func apply(to job: inout PoseJob) {
+        job.pose2D.model = pose2d
+        job.pose2D.weights = pose2dWeights
+        job.pose2D.blazePoseFolder = pose2dModels
+        job.pose2D.flipTest = pose2dFlip
+        job.pose2D.maxGapSeconds = maxGap
+        job.pose2D.strict = strict
     }
 }

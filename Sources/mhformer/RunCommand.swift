@@ -25,42 +25,23 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("keypoints-2d"), help: "Also write the 2D keypoints (the CSV `lift` reads).")
     var keypoints2D: String?
 
-    @Option(name: .long, help: "Folder with BlazePose's pose_detection.tflite and pose_landmark_full.tflite (default: Models/blazepose; bash Scripts/setup/fetch-blazepose.sh gets them).")
-    var pose2dModels: String?
-
-    @Option(name: .long, help: "2D keypoints: \(Pose2DBackends.names.joined(separator: ", ")). blazepose (default); vitpose or transpose: BlazePose finds the person, the other model places the joints (needs --pose2d-weights).")
-    var pose2d: String = "blazepose"
-
-    @Option(name: .long, help: "vitpose: model folder with config.json + model.safetensors as Hugging Face transformers saves them (e.g. usyd-community/vitpose-base-simple); transpose: a .safetensors converted by Scripts/convert/convert-transpose.py.")
-    var pose2dWeights: String?
-
-    @Flag(name: .long, inversion: .prefixedNo,
-          help: "Flip test of the 2D model placing the joints: also run the mirrored crop and average (twice the 2D time). Default: off for vitpose, on for transpose (as its reference runs).")
-    var pose2dFlip: Bool?
+    @OptionGroup var pose2D: Pose2DOptions
 
     @Option(name: .long, help: "With --pose2d transpose: write the last encoder layer's attention of each keypoint as a float32 .npy (frames, 17, h, w): the map over the feature cells (h x w = 32x24 for TransPose-R, 64x48 for -H) that the keypoint's cell attends to.")
     var attentionOut: String?
 
-    @Option(name: .long, help: "Longest gap without a person (seconds) that is interpolated.")
-    var maxGap: Double = 0.5
-
-    @Flag(name: .long, help: "Refuse a damaged video: frames that could not be decoded, decoder errors or repaired time stamps end the run with an error, and nothing is written.")
-    var strict = false
-
     @OptionGroup var lifting: LiftingOptions
+
+    @OptionGroup var files: FileOutputOptions
 
     func run() throws {
         do {
             var job = PoseJob(input: .video(video))
             let out = output ?? (((video as NSString).lastPathComponent as NSString).deletingPathExtension + "_3d.csv")
-            try lifting.apply(to: &job, output: out)
-            job.pose2D.model = pose2d
-            job.pose2D.weights = pose2dWeights
-            job.pose2D.blazePoseFolder = pose2dModels
-            job.pose2D.flipTest = pose2dFlip
-            job.pose2D.maxGapSeconds = maxGap
+            try lifting.apply(to: &job)
+            try files.apply(to: &job, output: out)
+            pose2D.apply(to: &job)
             job.pose2D.attentionOutput = attentionOut
-            job.pose2D.strict = strict
             job.outputs.keypoints2D = keypoints2D
             let progress = ProgressBar()
             let start = Date()

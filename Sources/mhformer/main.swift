@@ -8,7 +8,8 @@ struct MHFormerCLI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mhformer",
         abstract: "Markerless motion capture: 3D positions of 17 body joints from video or 2D keypoints.",
-        subcommands: [Run.self, Lift.self, DecodeVideo.self])
+        version: MHFormerVersion.tool,
+        subcommands: [Run.self, Lift.self, Batch.self, DecodeVideo.self])
 }
 
 /// Prints "error: <message>" on one line and exits with status 1 (no stack trace, no partial output).

@@ -21,6 +21,24 @@ public enum TemporaryFiles {
         return table
     }
 
+    /// Child processes running part of the job (mhformer batch runs each video in one): an interrupt
+    /// is passed on to them, and each removes its own temporary files.
+    nonisolated(unsafe) static let children: UnsafeMutablePointer<pid_t> = {
+        let table = UnsafeMutablePointer<pid_t>.allocate(capacity: capacity)
+        table.initialize(repeating: 0, count: capacity)
+        return table
+    }()
+
+    public static func registerChild(_ pid: pid_t) {
+        lock.lock(); defer { lock.unlock() }
+        for i in 0..<capacity where children[i] == 0 { children[i] = pid; return }
+    }
+
+    public static func unregisterChild(_ pid: pid_t) {
+        lock.lock(); defer { lock.unlock() }
+        for i in 0..<capacity where children[i] == pid { children[i] = 0; return }
+    }
+
     /// Remembers a temporary file, to be removed if the process is interrupted.
     public static func register(_ path: String) { add(path, to: temporary) }
 
@@ -69,6 +87,7 @@ public enum TemporaryFiles {
 
 /// The signal handler: async-signal-safe calls only.
 private func onInterrupt(_ signalNumber: Int32) {
+    for i in 0..<TemporaryFiles.capacity where TemporaryFiles.children[i] > 0 { kill(TemporaryFiles.children[i], signalNumber) }
     for i in 0..<TemporaryFiles.capacity {
         if let p = TemporaryFiles.temporary[i] { unlink(p) }
     }

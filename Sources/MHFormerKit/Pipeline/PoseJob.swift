@@ -73,6 +73,9 @@ public struct PoseJob: Sendable {
         public var motion: String?
         /// The format of `motion`; nil: from its extension.
         public var format: MotionFormat?
+        /// Further 3D outputs, each in the format its extension names (`mhformer batch --format csv
+        /// --format bvh`): the same joints as `motion`, written and committed with it.
+        public var moreMotion: [String] = []
         /// CSV only: 17 `<joint>_score` columns after the coordinates.
         public var scoreColumns = false
         /// The 2D keypoints as the CSV `lift` reads (written only once the 3D result is good).

@@ -106,6 +106,13 @@ public final class PosePipeline {
                                        zUp: post.zUp, fps: rate, format: format, to: $0, fileName: (path as NSString).lastPathComponent)
             }
         }
+        for path in out.moreMotion {
+            let format = MotionFormat(path: path)!        // checked by validate()
+            try batch.write(path) {
+                try MotionWriter.write(final, scores: keypoints.scores, scoreColumns: out.scoreColumns && format == .csv, coordinates: post.coordinates,
+                                       zUp: post.zUp, fps: rate, format: format, to: $0, fileName: (path as NSString).lastPathComponent)
+            }
+        }
         if let path = out.plot {
             let grid = SkeletonDrawing.plotGrid(pose)
             try batch.write(path) { try PNGWriter.write(rgb: grid.pixels, width: grid.width, height: grid.height, to: $0) }
@@ -143,6 +150,9 @@ public final class PosePipeline {
                 throw MHFormerError("\(motion): unknown output extension (use .csv, .json, .trc or .bvh, or --format)")
             }
             format = f
+        }
+        for path in job.outputs.moreMotion where MotionFormat(path: path) == nil {
+            throw MHFormerError("\(path): unknown output extension (use .csv, .json, .trc or .bvh)")
         }
         if job.outputs.scoreColumns, let format, format != .csv {
             throw MHFormerError("--scores adds columns to the CSV output only, not to \(format.rawValue) (the JSON output always has the scores)")
@@ -183,7 +193,7 @@ public final class PosePipeline {
         }
         inputs.append(("--weights", liftingWeights))
         let o = job.outputs
-        try OutputPaths.checkDistinct(outputs: [("-o", o.motion), ("--keypoints-2d", o.keypoints2D), ("--attention-out", job.pose2D.attentionOutput),
+        try OutputPaths.checkDistinct(outputs: [("-o", o.motion)] + o.moreMotion.map { ("--format", $0) } + [("--keypoints-2d", o.keypoints2D), ("--attention-out", job.pose2D.attentionOutput),
                                                 ("--plot", o.plot), ("--overlay", o.overlay)],
                                       inputs: inputs)
     }

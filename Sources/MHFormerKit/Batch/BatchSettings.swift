@@ -1,0 +1,138 @@
+// Everything about a batch that decides its outputs, as one value: the 2D model, the lifter and its
+// weights (path and SHA-256), the post-processing and which files each video gets. It is stored in
+// every video's record; a later batch with other settings runs the video again. The CPU threads are
+// not part of it (they change the timing, not what the tool is asked to do).
+
+import Foundation
+
+public struct BatchSettings: Codable, Equatable, Sendable {
+    // 2D (PoseJob.Pose2D).
+    public var pose2dModel = "blazepose"
+    /// Absolute path of the second 2D model's weights (vitpose, transpose) and the SHA-256 of the file
+    /// (of model.safetensors for a ViTPose folder).
+    public var pose2dWeights: String?
+    public var pose2dWeightsSha256: String?
+    /// The folder BlazePose's .tflite files were found in (absolute).
+    public var blazePoseFolder = ""
+    public var pose2dFlip: Bool?
+    public var maxGapSeconds = 0.5
+    public var strict = false
+    // Lifting (PoseJob.Lifting).
+    public var weights = ""
+    public var weightsSha256 = ""
+    public var flip = true
+    // Post-processing (PoseJob.PostProcessing).
+    public var smoothingMinCutoff: Double?
+    public var smoothingBeta: Double?
+    public var rigidSkeleton = true
+    public var coordinates = CoordinateFrame.camera.rawValue
+    public var zUp = false
+    public var focalPx: Double?
+    public var fovDegrees = 60.0
+    public var fps = 30.0
+    // What each video gets (BatchOutputs).
+    /// Motion formats, one file each; csv first when present (only the CSV takes --scores).
+    public var formats: [String] = ["csv"]
+    public var scoreColumns = false
+    public var keypoints2d = false
+    public var overlay = false
+    public var plot = false
+
+    /// The settings of `template` (a job with every option filled in but the input and output paths)
+    /// with the defaults resolved to concrete files and hashed: the lifter's weights from
+    /// `template.modelFolders`, BlazePose's folder likewise.
+    public init(template: PoseJob, formats: [MotionFormat], keypoints2D: Bool, overlay: Bool, plot: Bool) throws {
+        let p = template.pose2D
+        pose2dModel = p.model
+        let blazeFolders = p.blazePoseFolder.map { [$0] } ?? template.modelFolders.map { ($0 as NSString).appendingPathComponent("blazepose") }
+        guard let blaze = blazeFolders.first(where: {
+            FileManager.default.fileExists(atPath: $0 + "/pose_detection.tflite") && FileManager.default.fileExists(atPath: $0 + "/pose_landmark_full.tflite")
+        }) else {
+            throw MHFormerError("\(blazeFolders.first ?? "Models/blazepose"): BlazePose models not found (run bash Scripts/setup/fetch-blazepose.sh)")
+        }
+        blazePoseFolder = BatchSettings.absolute(blaze)
+        if let w = p.weights {
+            pose2dWeights = BatchSettings.absolute(w)
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: w, isDirectory: &isFolder) else { throw MHFormerError("\(w): no such file (--pose2d-weights)") }
+            let file = isFolder.boolValue ? (w as NSString).appendingPathComponent("model.safetensors") : w
+            pose2dWeightsSha256 = FileManager.default.fileExists(atPath: file) ? try FileFingerprint.sha256(file) : nil
+        }
+        pose2dFlip = p.flipTest
+        maxGapSeconds = p.maxGapSeconds
+        strict = p.strict
+        guard let lifter = template.lifting.weights ?? DefaultWeights.find(in: template.modelFolders) else {
+            throw MHFormerError("no weights given and no Models/mhformer-cmu-T*.safetensors found (use --weights FILE)")
+        }
+        guard FileManager.default.fileExists(atPath: lifter) else { throw MHFormerError("\(lifter): no such file (--weights)") }
+        weights = BatchSettings.absolute(lifter)
+        weightsSha256 = try FileFingerprint.sha256(lifter)
+        flip = template.lifting.flip
+        let post = template.post
+        smoothingMinCutoff = post.smoothing?.minCutoff
+        smoothingBeta = post.smoothing?.beta
+        rigidSkeleton = post.rigidSkeleton
+        coordinates = post.coordinates.rawValue
+        zUp = post.zUp
+        focalPx = post.focalPx
+        fovDegrees = post.fovDegrees
+        fps = post.fps
+        var unique: [MotionFormat] = []
+        for f in formats where !unique.contains(f) { unique.append(f) }
+        if unique.isEmpty { unique = [.csv] }
+        if let csv = unique.firstIndex(of: .csv) { unique.insert(unique.remove(at: csv), at: 0) }
+        self.formats = unique.map(\.rawValue)
+        scoreColumns = template.outputs.scoreColumns
+        self.keypoints2d = keypoints2D
+        self.overlay = overlay
+        self.plot = plot
+        if scoreColumns && !unique.contains(.csv) {
+            throw MHFormerError("--scores adds columns to the CSV output only: add --format csv")
+        }
+    }
+
+    /// The job for one video of the batch.
+    public func job(video: String, outputs: BatchOutputs, threads: Int?) -> PoseJob {
+        var job = PoseJob(input: .video(video))
+        job.pose2D.model = pose2dModel
+        job.pose2D.weights = pose2dWeights
+        job.pose2D.blazePoseFolder = blazePoseFolder
+        job.pose2D.flipTest = pose2dFlip
+        job.pose2D.maxGapSeconds = maxGapSeconds
+        job.pose2D.strict = strict
+        job.lifting.weights = weights
+        job.lifting.flip = flip
+        job.lifting.threads = threads
+        if let minCutoff = smoothingMinCutoff, let beta = smoothingBeta {
+            job.post.smoothing = OneEuroParameters(minCutoff: minCutoff, beta: beta)
+        }
+        job.post.rigidSkeleton = rigidSkeleton
+        job.post.coordinates = CoordinateFrame(rawValue: coordinates) ?? .camera
+        job.post.zUp = zUp
+        job.post.focalPx = focalPx
+        job.post.fovDegrees = fovDegrees
+        job.post.fps = fps
+        job.outputs.motion = outputs.motion.first
+        job.outputs.moreMotion = Array(outputs.motion.dropFirst())
+        job.outputs.scoreColumns = scoreColumns
+        job.outputs.keypoints2D = outputs.keypoints2d
+        job.outputs.overlay = outputs.overlay
+        job.outputs.plot = outputs.plot
+        return job
+    }
+
+    /// Whether runs with `other` make the same outputs: equal but for where the model files lie (the
+    /// weights are compared by their SHA-256), so moving the models or running on another machine
+    /// that has them elsewhere does not redo a batch.
+    public func makesSameOutputs(as other: BatchSettings) -> Bool {
+        var a = self, b = other
+        a.weights = ""; b.weights = ""
+        a.blazePoseFolder = ""; b.blazePoseFolder = ""
+        a.pose2dWeights = nil; b.pose2dWeights = nil
+        return a == b
+    }
+
+    static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+}
