@@ -134,7 +134,7 @@ struct Batch: ParsableCommand {
         }
         var template = PoseJob(input: .video(""))
         try lifting.apply(to: &template)
-        pose2D.apply(to: &template)
+        try pose2D.apply(to: &template)
         template.pose2D.strict = pose2D.strict || !allowDamaged
         // The job's own checks (option values, 2D model names) before any video runs.
         template.outputs.motion = "check.csv"

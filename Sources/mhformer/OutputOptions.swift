@@ -109,13 +109,25 @@ struct Pose2DOptions: ParsableArguments {
           help: "Flip test of the 2D model placing the joints: also run the mirrored crop and average (twice the 2D time). Default: off for vitpose, on for transpose (as its reference runs).")
     var pose2dFlip: Bool?
 
-    @Option(name: .long, help: "Longest gap without a person (seconds) that is interpolated.")
+    @Option(name: .long, help: "Longest gap without a person (seconds) that is interpolated; with several people also the longest occlusion or exit through which a person keeps their ID.")
     var maxGap: Double = 0.5
+
+    @Option(name: .long, help: "How many people to follow: a number or all. 1 (default): the one person BlazePose tracks, as MediaPipe does. More: everyone is tracked with an ID (1, 2, ... in order of appearance) and each output path gets the ID before its extension (OUT.p1.csv, OUT.p2.csv); one overlay video shows everyone.")
+    var people: String = "1"
+
+    @Option(name: .long, help: "Which people count when more are found than --people: largest (biggest on screen, default), first (first to appear) or center (closest to the image centre).")
+    var personOrder: String = "largest"
 
     @Flag(name: .long, help: "Refuse a damaged video: frames that could not be decoded, decoder errors or repaired time stamps end the run with an error, and nothing is written.")
     var strict = false
 
-    func apply(to job: inout PoseJob) {
+    func apply(to job: inout PoseJob) throws {
+        guard let count = PeopleCount(people) else { throw MHFormerError("--people \(people): expected a number from 1 or all") }
+        guard let order = PersonOrder(rawValue: personOrder) else {
+            throw MHFormerError("--person-order \(personOrder): expected largest, first or center")
+        }
+        job.pose2D.people = count
+        job.pose2D.personOrder = order
         job.pose2D.model = pose2d
         job.pose2D.weights = pose2dWeights
         job.pose2D.blazePoseFolder = pose2dModels

@@ -40,11 +40,12 @@ struct Run: ParsableCommand {
             let out = output ?? (((video as NSString).lastPathComponent as NSString).deletingPathExtension + "_3d.csv")
             try lifting.apply(to: &job)
             try files.apply(to: &job, output: out)
-            pose2D.apply(to: &job)
+            try pose2D.apply(to: &job)
             job.pose2D.attentionOutput = attentionOut
             job.outputs.keypoints2D = keypoints2D
             let progress = ProgressBar()
             let start = Date()
+            if job.pose2D.people != .count(1) { return try runPeople(job, progress: progress, start: start) }
             let r = try PosePipeline(job).run { event in
                 if case .pose2D(let done, let expected) = event { progress.update(done: done, expected: expected, since: start) }
             }
@@ -58,6 +59,26 @@ struct Run: ParsableCommand {
         } catch let error as MHFormerError {
             throw fail(error)
         }
+    }
+}
+
+extension Run {
+    /// Several people: the run's line, then one line per person (frames covered, gaps, files).
+    func runPeople(_ job: PoseJob, progress: ProgressBar, start: Date) throws {
+        let r = try PosePipeline(job).runPeople { event in
+            if case .pose2D(let done, let expected) = event { progress.update(done: done, expected: expected, since: start) }
+        }
+        progress.finish()
+        var summary = String(format: "%d frames, %d people found, %d written, 2D %.1f s (%.1f frames/s), 3D %.1f s, total %.1f s",
+                             r.frames, r.peopleFound, r.people.count, r.seconds2D, Double(r.frames) / max(r.seconds2D, 1e-9), r.secondsLift, r.secondsTotal)
+        if let s = r.pose2DSummary { summary += " (\(s))" }
+        printError(summary)
+        for p in r.people {
+            let gaps = p.gaps.isEmpty ? "no gaps" : "gaps " + p.gaps.map { "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ", ")
+            printError("  person \(p.id): frames \(p.firstFrame)-\(p.lastFrame), \(p.detectedFrames) found (\(p.interpolatedFrames) interpolated), \(gaps) -> \(p.written.joined(separator: ", "))")
+        }
+        if let path = job.outputs.overlay { printError("  overlay -> \(path)") }
+        if let damage = r.damage { printError("warning: \(video): \(damage)") }
     }
 }
 

@@ -44,7 +44,9 @@ public struct BatchRecord: Codable, Equatable, Sendable {
     /// same input contents, and (for a good run) every output still there.
     public func matches(_ video: BatchVideo, settings: BatchSettings) -> Bool {
         guard tool == MHFormerVersion.tool, self.settings.makesSameOutputs(as: settings), input.path == video.input, input.matches(video.input) else { return false }
-        if status == .ok { return outputs == video.outputs.files && outputs.allSatisfy { FileManager.default.fileExists(atPath: $0) } }
+        // One person: exactly the planned files; several: the per-person files the run made.
+        let planned = settings.people == "1" ? outputs == video.outputs.files : !outputs.isEmpty
+        if status == .ok { return planned && outputs.allSatisfy { FileManager.default.fileExists(atPath: $0) } }
         return true
     }
 

@@ -29,14 +29,18 @@ public enum BatchVideoRun {
         }
         do {
             record.input = try FileFingerprint.make(video.input)
-            let r = try PosePipeline(settings.job(video: video.input, outputs: video.outputs, threads: threads)).run()
+            let job = settings.job(video: video.input, outputs: video.outputs, threads: threads)
+            if job.pose2D.people == .count(1) {
+                let r = try PosePipeline(job).run()
+                (record.warning, record.frames, record.detectedFrames) = (r.damage, r.frames, r.detectedFrames)
+                (record.seconds2d, record.secondsLift, record.outputs) = (r.seconds2D, r.secondsLift, r.written.map(BatchSettings.absolute))
+            } else {
+                // Several people: NAME.p1.csv, NAME.p2.csv ... (which IDs, the video decides).
+                let r = try PosePipeline(job).runPeople()
+                (record.warning, record.frames, record.detectedFrames) = (r.damage, r.frames, r.people.map(\.detectedFrames).reduce(0, +))
+                (record.seconds2d, record.secondsLift, record.outputs) = (r.seconds2D, r.secondsLift, r.written.map(BatchSettings.absolute))
+            }
             record.status = .ok
-            record.warning = r.damage
-            record.frames = r.frames
-            record.detectedFrames = r.detectedFrames
-            record.seconds2d = r.seconds2D
-            record.secondsLift = r.secondsLift
-            record.outputs = r.written.map(BatchSettings.absolute)
         } catch {
             record.error = (error as? MHFormerError)?.message ?? "\(error)"
         }

@@ -17,6 +17,9 @@ public struct BatchSettings: Codable, Equatable, Sendable {
     public var pose2dFlip: Bool?
     public var maxGapSeconds = 0.5
     public var strict = false
+    /// PeopleCount as the command line writes it ("1", "3", "all") and PersonOrder's name.
+    public var people = "1"
+    public var personOrder = PersonOrder.largest.rawValue
     // Lifting (PoseJob.Lifting).
     public var weights = ""
     public var weightsSha256 = ""
@@ -61,6 +64,8 @@ public struct BatchSettings: Codable, Equatable, Sendable {
         pose2dFlip = p.flipTest
         maxGapSeconds = p.maxGapSeconds
         strict = p.strict
+        switch p.people { case .all: people = "all"; case .count(let n): people = String(n) }
+        personOrder = p.personOrder.rawValue
         guard let lifter = template.lifting.weights ?? DefaultWeights.find(in: template.modelFolders) else {
             throw MHFormerError("no weights given and no Models/mhformer-cmu-T*.safetensors found (use --weights FILE)")
         }
@@ -100,6 +105,8 @@ public struct BatchSettings: Codable, Equatable, Sendable {
         job.pose2D.flipTest = pose2dFlip
         job.pose2D.maxGapSeconds = maxGapSeconds
         job.pose2D.strict = strict
+        job.pose2D.people = PeopleCount(people) ?? .count(1)
+        job.pose2D.personOrder = PersonOrder(rawValue: personOrder) ?? .largest
         job.lifting.weights = weights
         job.lifting.flip = flip
         job.lifting.threads = threads

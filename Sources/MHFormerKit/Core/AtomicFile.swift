@@ -95,6 +95,10 @@ public final class OutputBatch {
         }
     }
 
+    /// The paths staged so far, as given, and how many.
+    public var stagedPaths: [String] { staged.map(\.path) }
+    public var stagedCount: Int { staged.count }
+
     /// Moves every staged file into place, in the order staged; returns the paths as given.
     public func commit() throws -> [String] {
         for s in staged {

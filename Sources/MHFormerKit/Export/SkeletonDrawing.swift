@@ -78,8 +78,39 @@ public enum SkeletonDrawing {
         Skeleton.leftJoints.contains(j) ? left : Skeleton.rightJoints.contains(j) ? right : centre
     }
 
-    /// Bones and joints of 2D keypoints (17·2 pixels) drawn over the canvas.
-    public static func draw2D(_ c: inout Canvas, points p: ArraySlice<Float>, scale: Float = 1) {
+    /// One colour per person ID (several people in one overlay), cycling after eight.
+    public static func personColour(_ id: Int) -> (UInt8, UInt8, UInt8) {
+        let palette: [(UInt8, UInt8, UInt8)] = [(255, 200, 0), (0, 210, 255), (255, 90, 200), (130, 255, 90),
+                                                (255, 140, 40), (170, 130, 255), (255, 255, 255), (0, 255, 170)]
+        return palette[(max(id, 1) - 1) % palette.count]
+    }
+
+    /// Text of digits and capital P (person labels) centred at (x, y), in a 3×5 pixel font scaled by `size`.
+    public static func label(_ c: inout Canvas, _ text: String, x: Float, y: Float, colour: (UInt8, UInt8, UInt8), size: Float) {
+        let glyphs: [Character: [String]] = [
+            "P": ["111", "101", "111", "100", "100"], "0": ["111", "101", "101", "101", "111"], "1": ["010", "110", "010", "010", "111"],
+            "2": ["111", "001", "111", "100", "111"], "3": ["111", "001", "111", "001", "111"], "4": ["101", "101", "111", "001", "001"],
+            "5": ["111", "100", "111", "001", "111"], "6": ["111", "100", "111", "101", "111"], "7": ["111", "001", "010", "010", "010"],
+            "8": ["111", "101", "111", "101", "111"], "9": ["111", "101", "111", "001", "111"],
+        ]
+        let s = size.rounded()
+        let left = x - Float(text.count) * 4 * s / 2, top = y - 2.5 * s
+        for (k, ch) in text.enumerated() {
+            guard let rows = glyphs[ch] else { continue }
+            for (r, row) in rows.enumerated() {
+                for (col, bit) in row.enumerated() where bit == "1" {
+                    let x0 = Int(left + (Float(k * 4 + col)) * s), y0 = Int(top + Float(r) * s)
+                    for yy in y0..<(y0 + Int(s)) { for xx in x0..<(x0 + Int(s)) where xx >= 0 && yy >= 0 && xx < c.width && yy < c.height {
+                        c.blend(xx, yy, colour, 1)
+                    } }
+                }
+            }
+        }
+    }
+
+    /// Bones and joints of 2D keypoints (17·2 pixels) drawn over the canvas; `jointColour` tells
+    /// people apart when several are drawn (default white).
+    public static func draw2D(_ c: inout Canvas, points p: ArraySlice<Float>, scale: Float = 1, jointColour: (UInt8, UInt8, UInt8) = (255, 255, 255)) {
         let b = p.startIndex
         let thickness = max(2, Float(min(c.width, c.height)) / 180)
         for j in 1..<17 {
@@ -87,7 +118,7 @@ public enum SkeletonDrawing {
             c.line(p[b + 2 * q] * scale, p[b + 2 * q + 1] * scale, p[b + 2 * j] * scale, p[b + 2 * j + 1] * scale,
                    thickness: thickness, color: color(j))
         }
-        for j in 0..<17 { c.disc(p[b + 2 * j] * scale, p[b + 2 * j + 1] * scale, radius: thickness, color: (255, 255, 255)) }
+        for j in 0..<17 { c.disc(p[b + 2 * j] * scale, p[b + 2 * j + 1] * scale, radius: thickness, color: jointColour) }
     }
 
     /// Root-relative camera-frame joints (17·3, metres; x right, y down, z forward) seen from a camera

@@ -18,4 +18,19 @@ extension Lifter {
         }
         return Pose3DSequence(frames: kp.frames, times: kp.times, joints: joints, present: kp.present)
     }
+
+    /// Several people's keypoints (one image size), each lifted on its own with the gap rules of one
+    /// person, their windows batched together.
+    public func lift(people: [Keypoints2D], flip: Bool = true) -> [Pose3DSequence] {
+        guard let first = people.first else { return [] }
+        var pieces: [(person: Int, rows: Range<Int>)] = []
+        for (p, kp) in people.enumerated() { for seg in kp.segments { pieces.append((p, seg)) } }
+        let lifted = lift(sequences: pieces.map { (Array(people[$0.person].rows($0.rows)), $0.rows.count) },
+                          width: first.width, height: first.height, flip: flip)
+        var joints = people.map { [Float](repeating: 0, count: $0.count * 51) }
+        for (piece, y) in zip(pieces, lifted) {
+            joints[piece.person].replaceSubrange((piece.rows.lowerBound * 51)..<(piece.rows.upperBound * 51), with: y)
+        }
+        return people.indices.map { Pose3DSequence(frames: people[$0].frames, times: people[$0].times, joints: joints[$0], present: people[$0].present) }
+    }
 }

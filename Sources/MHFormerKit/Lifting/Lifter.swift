@@ -35,23 +35,37 @@ public final class Lifter: @unchecked Sendable {
     /// camera-frame metres (x right, y down, z away from the camera), root set to 0.
     public func lift(_ keypoints: [Float], frames N: Int, width: Int, height: Int, flip: Bool = true,
                      progress: ((Int) -> Void)? = nil) -> [Float] {
-        precondition(keypoints.count == N * 34 && N > 0)
+        lift(sequences: [(keypoints, N)], width: width, height: height, flip: flip, progress: progress)[0]
+    }
+
+    /// Several contiguous sequences of one image size (several people's tracks) lifted together:
+    /// their windows share the forward calls, so short tracks still fill whole batches. Each
+    /// sequence's windows come in order, so one sequence gives exactly the batches `lift` gives.
+    public func lift(sequences: [(keypoints: [Float], frames: Int)], width: Int, height: Int, flip: Bool = true,
+                     progress: ((Int) -> Void)? = nil) -> [[Float]] {
         let T = model.config.frames, pad = model.config.pad
-        // Normalise once; windows then index into this (N, 17, 2) array.
-        var norm = [Float](repeating: 0, count: N * 34)
-        for p in 0..<(N * 17) {
-            let (x, y) = Lifter.normalise(keypoints[2 * p], keypoints[2 * p + 1], width: width, height: height)
-            norm[2 * p] = x; norm[2 * p + 1] = y
+        // Normalise once; windows then index into these (N, 17, 2) arrays.
+        let norms: [[Float]] = sequences.map { s in
+            precondition(s.keypoints.count == s.frames * 34 && s.frames > 0)
+            var norm = [Float](repeating: 0, count: s.frames * 34)
+            for p in 0..<(s.frames * 17) {
+                let (x, y) = Lifter.normalise(s.keypoints[2 * p], s.keypoints[2 * p + 1], width: width, height: height)
+                norm[2 * p] = x; norm[2 * p + 1] = y
+            }
+            return norm
         }
-        var result = [Float](repeating: 0, count: N * 51)
+        // Every output frame of every sequence: (sequence, frame).
+        let windows = sequences.indices.flatMap { k in (0..<sequences[k].frames).map { (k, $0) } }
+        var results = sequences.map { [Float](repeating: 0, count: $0.frames * 51) }
         var start = 0
-        while start < N {
-            let count = min(windowsPerBatch, N - start)
+        while start < windows.count {
+            let count = min(windowsPerBatch, windows.count - start)
             let B = flip ? 2 * count : count
             // (B, T, 17, 2): windows [start, start+count), then their mirror images.
             var input = [Float](repeating: 0, count: B * T * 34)
             for w in 0..<count {
-                let i = start + w
+                let (k, i) = windows[start + w]
+                let norm = norms[k], N = sequences[k].frames
                 for t in 0..<T {
                     let src = min(max(i - pad + t, 0), N - 1)          // clip + edge padding
                     let dst = (w * T + t) * 34
@@ -68,7 +82,7 @@ public final class Lifter: @unchecked Sendable {
             }
             let y = model.forward(input, batch: B)                 // (B, T, 17, 3)
             for w in 0..<count {
-                let i = start + w
+                let (k, i) = windows[start + w]
                 let mid = (w * T + pad) * 51
                 for j in 0..<17 {
                     for c in 0..<3 {
@@ -79,14 +93,14 @@ public final class Lifter: @unchecked Sendable {
                             let f = c == 0 ? -y[fm] : y[fm]
                             v = (v + f) / 2
                         }
-                        result[i * 51 + 3 * j + c] = j == 0 ? 0 : v     // root set to zero after averaging
+                        results[k][i * 51 + 3 * j + c] = j == 0 ? 0 : v     // root set to zero after averaging
                     }
                 }
             }
             start += count
             progress?(start)
         }
-        return result
+        return results
     }
 
     /// The demo's display transform: rotate camera-frame joints by the quaternion of Human3.6M's

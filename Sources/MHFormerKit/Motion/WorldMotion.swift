@@ -14,8 +14,33 @@ public struct WorldMotion: Sendable {
 
     /// `pose`: root-relative camera-frame joints of the rows of `kp` (what the lifter returns).
     /// `smoothingSeconds`: σ of the Gaussian applied to the root translation (0 = none).
+    /// `scene`: a world frame shared with other people in the same video (sceneFrame); nil: this
+    /// person's own, from their feet.
     public static func make(keypoints kp: Keypoints2D, cameraPose pose: Pose3DSequence, camera: PinholeCamera,
-                            smoothingSeconds: Double = 0.1, zUp: Bool = false, fps: Double) -> WorldMotion {
+                            smoothingSeconds: Double = 0.1, zUp: Bool = false, fps: Double, scene: WorldFrame? = nil) -> WorldMotion {
+        let (absolute, root) = cameraJoints(keypoints: kp, cameraPose: pose, camera: camera, smoothingSeconds: smoothingSeconds, fps: fps)
+        let frame = scene ?? WorldFrame.estimate(cameraJoints: absolute, present: kp.present)
+        let world = frame.transform(absolute, zUp: zUp)
+        var joints = [Float](repeating: 0, count: kp.count * 51)
+        for i in 0..<kp.count where kp.present[i] { for k in 0..<51 { joints[i * 51 + k] = Float(world[i * 51 + k]) } }
+        return WorldMotion(joints: joints, rootInCamera: root, frame: frame)
+    }
+
+    /// One world frame for several people of one video (the same camera): the ground from all their
+    /// feet, the origin under the first person's first pelvis. Each is then placed with `make(scene:)`.
+    public static func sceneFrame(people: [(keypoints: Keypoints2D, cameraPose: Pose3DSequence)], camera: PinholeCamera,
+                                  smoothingSeconds: Double = 0.1, fps: Double) -> WorldFrame {
+        var all: [Double] = [], present: [Bool] = []
+        for p in people {
+            all += cameraJoints(keypoints: p.keypoints, cameraPose: p.cameraPose, camera: camera, smoothingSeconds: smoothingSeconds, fps: fps).absolute
+            present += p.keypoints.present
+        }
+        return WorldFrame.estimate(cameraJoints: all, present: present)
+    }
+
+    /// (N, 17, 3) camera-frame joints with the root's fitted translation, and that translation (N, 3).
+    static func cameraJoints(keypoints kp: Keypoints2D, cameraPose pose: Pose3DSequence, camera: PinholeCamera,
+                             smoothingSeconds: Double, fps: Double) -> (absolute: [Double], root: [Double]) {
         let n = kp.count
         var root = [Double](repeating: 0, count: n * 3)
         let times = (0..<n).map { kp.times[$0] ?? Double(kp.frames[$0]) / fps }
@@ -32,10 +57,6 @@ public struct WorldMotion: Sendable {
         for i in 0..<n where kp.present[i] {
             for j in 0..<17 { for c in 0..<3 { absolute[i * 51 + 3 * j + c] = Double(pose.joints[i * 51 + 3 * j + c]) + root[i * 3 + c] } }
         }
-        let frame = WorldFrame.estimate(cameraJoints: absolute, present: kp.present)
-        let world = frame.transform(absolute, zUp: zUp)
-        var joints = [Float](repeating: 0, count: n * 51)
-        for i in 0..<n where kp.present[i] { for k in 0..<51 { joints[i * 51 + k] = Float(world[i * 51 + k]) } }
-        return WorldMotion(joints: joints, rootInCamera: root, frame: frame)
+        return (absolute, root)
     }
 }

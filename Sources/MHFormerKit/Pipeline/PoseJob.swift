@@ -34,6 +34,11 @@ public struct PoseJob: Sendable {
         public var maxGapSeconds = 0.5
         /// Where to write the models' attention maps (.npy), for models that record them (TransPose).
         public var attentionOutput: String?
+        /// How many people to follow: `.count(1)` (default) is MediaPipe's one tracked person; more (or
+        /// `.all`) runs PeopleTracker and PosePipeline.runPeople, one set of outputs per person.
+        public var people = PeopleCount.count(1)
+        /// Which people count when more are found than `people` asks for.
+        public var personOrder = PersonOrder.largest
         /// Refuse a damaged video (frames that could not be decoded, decoder errors, repaired time
         /// stamps: `DecodeSummary.damage`) with an error, writing nothing; false: run on what decodes
         /// and report the damage in `PoseJobResult.decode`.
@@ -140,4 +145,42 @@ public struct PoseJobResult: Sendable {
 public enum PoseJobProgress: Sendable {
     /// Frames decoded and run through the 2D model; `expected` from the container when it says.
     case pose2D(done: Int, expected: Int?)
+}
+
+/// One person of a multi-person job (PosePipeline.runPeople).
+public struct PersonResult: Sendable {
+    /// 1, 2, ... in order of first appearance in the video.
+    public var id: Int
+    public var keypoints2D: Keypoints2D
+    public var cameraPose: Pose3DSequence
+    public var pose: Pose3DSequence
+    /// Frames where the tracker found this person, and gaps filled by interpolation.
+    public var detectedFrames: Int
+    public var interpolatedFrames: Int
+    /// The video frames covered (first to last with the person) and the runs inside that without
+    /// them (left empty: longer than the gap rule), as frame ranges.
+    public var firstFrame: Int
+    public var lastFrame: Int
+    public var gaps: [ClosedRange<Int>]
+    /// This person's files, in order.
+    public var written: [String]
+}
+
+/// What a multi-person job did.
+public struct PeopleJobResult: Sendable {
+    /// The people chosen (`people`, `personOrder`), by ID.
+    public var people: [PersonResult]
+    /// People the tracker found in all.
+    public var peopleFound: Int
+    public var video: VideoInfo
+    public var decode: DecodeSummary
+    public var damage: String? { decode.damage }
+    public var frames: Int
+    public var seconds2D: Double
+    public var secondsLift: Double
+    public var secondsTotal: Double
+    public var pose2DSummary: String?
+    public var weightsPath: String
+    /// Every file written (the overlay last).
+    public var written: [String]
 }

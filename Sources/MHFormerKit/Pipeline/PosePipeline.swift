@@ -71,13 +71,38 @@ public final class PosePipeline {
 
         // 3D.
         let liftStart = Date()
-        var pose = Lifter(model: model).lift(keypoints, flip: job.lifting.flip)
+        let lifted = Lifter(model: model).lift(keypoints, flip: job.lifting.flip)
         let secondsLift = Date().timeIntervalSince(liftStart)
         // Checked before the post-processing: NaN from the model (e.g. weights holding NaN) would
         // otherwise run through the skeleton fit and be written out as "nan".
-        if let bad = pose.firstNonFiniteFrame {
+        if let bad = lifted.firstNonFiniteFrame {
             throw MHFormerError("\(weightsPath): the model's 3D output is not finite (NaN or infinite) at frame \(bad); corrupt weights? Nothing written")
         }
+        let (pose, final, rate) = try postProcess(keypoints, pose: lifted)
+        var source: String? = nil
+        if case .video(let v) = job.input { source = v }
+        try write(keypoints, pose: pose, final: final, rate: rate, outputs: job.outputs, format: format, video: source, into: batch)
+        let written = try batch.commit()
+        let segments = keypoints.segments.count
+        let firstPresent = keypoints.present.firstIndex(of: true) ?? 0, lastPresent = keypoints.present.lastIndex(of: true) ?? 0
+        return PoseJobResult(keypoints2D: keypoints, cameraPose: pose, pose: final, video: video?.info, decode: video?.decode,
+                             frames: keypoints.count, detectedFrames: video?.detectedFrames ?? keypoints.framesWithPerson,
+                             interpolatedFrames: video?.interpolatedFrames ?? 0, segments: segments,
+                             gaps: runsOfTrue(Array(keypoints.present[firstPresent...lastPresent]).map { !$0 }).count,
+                             seconds2D: seconds2D, secondsLift: secondsLift, secondsTotal: Date().timeIntervalSince(start),
+                             framesWithUndetectedPoints: undetected, pose2DSummary: estimator?.summary, weightsPath: weightsPath, modelConfig: model.config, written: written)
+    }
+
+    /// Smoothing, the rigid skeleton and the job's coordinate frame for one person's lifted joints:
+    /// (root-relative camera-frame joints after smoothing and fitting, joints in the job's frame,
+    /// frame rate). `scene`: the world frame shared by several people (nil: this person's own).
+    func postProcess(_ keypoints: Keypoints2D, pose lifted: Pose3DSequence, scene: WorldFrame? = nil) throws -> (Pose3DSequence, Pose3DSequence, Double) {
+        // Checked before the post-processing: NaN from the model (e.g. weights holding NaN) would
+        // otherwise run through the skeleton fit and be written out as "nan".
+        if let bad = lifted.firstNonFiniteFrame {
+            throw MHFormerError("\(liftingWeightsName): the model's 3D output is not finite (NaN or infinite) at frame \(bad); corrupt weights? Nothing written")
+        }
+        var pose = lifted
         let post = job.post
         let rate = MotionWriter.frameRate(times: keypoints.times, fallback: post.fps)
         if let smoothing = post.smoothing { pose = pose.smoothed(fps: rate, parameters: smoothing) }
@@ -90,15 +115,19 @@ public final class PosePipeline {
         case .demo: final.joints = Lifter.cameraToWorld(pose.joints)
         case .world:
             let camera = PinholeCamera.assumed(width: keypoints.width, height: keypoints.height, fovDegrees: post.fovDegrees, focalPx: post.focalPx)
-            final.joints = WorldMotion.make(keypoints: keypoints, cameraPose: pose, camera: camera, zUp: post.zUp, fps: rate).joints
+            final.joints = WorldMotion.make(keypoints: keypoints, cameraPose: pose, camera: camera, zUp: post.zUp, fps: rate, scene: scene).joints
         }
         // And again on the final joints: the world frame's trajectory fit divides by fitted quantities.
         if let bad = final.firstNonFiniteFrame {
             throw MHFormerError("\(job.outputs.motion ?? inputName): the \(post.coordinates.rawValue)-frame 3D joints are not finite (NaN or infinite) at frame \(bad); nothing written")
         }
+        return (pose, final, rate)
+    }
 
-        // Files.
-        let out = job.outputs
+    /// Stages one person's files (`outputs`' paths) in `batch`.
+    func write(_ keypoints: Keypoints2D, pose: Pose3DSequence, final: Pose3DSequence, rate: Double, outputs out: PoseJob.Outputs,
+               format: MotionFormat?, video: String?, into batch: OutputBatch) throws {
+        let post = job.post
         if let path = out.keypoints2D { try batch.write(path) { try Keypoints2DCSV.write(keypoints, to: $0) } }
         if let path = out.motion, let format {
             try batch.write(path) {
@@ -118,20 +147,11 @@ public final class PosePipeline {
             try batch.write(path) { try PNGWriter.write(rgb: grid.pixels, width: grid.width, height: grid.height, to: $0) }
         }
         if let path = out.overlay {
-            var source: String? = nil
-            if case .video(let v) = job.input { source = v }
-            try batch.write(path) { try OverlayVideo.render(video: source, keypoints: keypoints, cameraPose: pose, fps: rate, to: $0) }
+            try batch.write(path) { try OverlayVideo.render(video: video, keypoints: keypoints, cameraPose: pose, fps: rate, to: $0) }
         }
-        let written = try batch.commit()
-        let segments = keypoints.segments.count
-        let firstPresent = keypoints.present.firstIndex(of: true) ?? 0, lastPresent = keypoints.present.lastIndex(of: true) ?? 0
-        return PoseJobResult(keypoints2D: keypoints, cameraPose: pose, pose: final, video: video?.info, decode: video?.decode,
-                             frames: keypoints.count, detectedFrames: video?.detectedFrames ?? keypoints.framesWithPerson,
-                             interpolatedFrames: video?.interpolatedFrames ?? 0, segments: segments,
-                             gaps: runsOfTrue(Array(keypoints.present[firstPresent...lastPresent]).map { !$0 }).count,
-                             seconds2D: seconds2D, secondsLift: secondsLift, secondsTotal: Date().timeIntervalSince(start),
-                             framesWithUndetectedPoints: undetected, pose2DSummary: estimator?.summary, weightsPath: weightsPath, modelConfig: model.config, written: written)
     }
+
+    var liftingWeightsName: String { job.lifting.weights ?? "the weights" }
 
     /// The input's name in messages.
     var inputName: String {

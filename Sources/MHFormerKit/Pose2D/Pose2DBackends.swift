@@ -39,25 +39,35 @@ public enum Pose2DBackends {
         public var flipTestDefault: Bool?
         /// Whether it records attention maps (AttentionRecorder).
         public var recordsAttention = false
-        public var make: @Sendable (Pose2DModelOptions) throws -> PoseEstimator2D
+        /// The model that places the joints in BlazePose's person box; nil: BlazePose's own landmarks.
+        public var topDown: (@Sendable (Pose2DModelOptions) throws -> TopDownPoseModel)?
+
+        /// One person, as MediaPipe tracks them.
+        public func make(_ o: Pose2DModelOptions) throws -> PoseEstimator2D {
+            let finder = try BlazePoseEstimator(searching: o.blazePoseFolders)
+            guard let topDown else { return finder }
+            return TopDownEstimator(finder: finder, model: try topDown(o), flipTest: o.flipTest ?? flipTestDefault ?? false)
+        }
+
+        /// Everyone, each with an identity (PeopleTracker).
+        public func makePeople(_ o: Pose2DModelOptions, tracking: PeopleTracker.Options) throws -> PeopleEstimator {
+            let finder = try BlazePoseEstimator(searching: o.blazePoseFolders)
+            return PeopleEstimator(tracker: PeopleTracker(pose: finder.tracker.pose, options: tracking), model: try topDown?(o),
+                                   flipTest: o.flipTest ?? flipTestDefault ?? false)
+        }
     }
 
     public static let all: [Backend] = [
-        Backend(name: "blazepose", weightsHelp: nil, flipTestDefault: nil) { o in
-            try BlazePoseEstimator(searching: o.blazePoseFolders)
-        },
+        Backend(name: "blazepose", weightsHelp: nil, flipTestDefault: nil, topDown: nil),
         // ViTPose's flip test doubles its time for a small gain: off unless asked for.
         Backend(name: "vitpose", weightsHelp: "FOLDER (config.json + model.safetensors, see README: ViTPose backend)",
                 flipTestDefault: false) { o in
-            TopDownEstimator(finder: try BlazePoseEstimator(searching: o.blazePoseFolders),
-                             model: try ViTPose(directory: try o.requireWeights("vitpose")), flipTest: o.flipTest ?? false)
+            try ViTPose(directory: try o.requireWeights("vitpose"))
         },
         // TransPose's reference (its official inference) always flip-tests: on unless turned off.
         Backend(name: "transpose", weightsHelp: "FILE.safetensors (see README: TransPose checkpoints)", flipTestDefault: true,
                 recordsAttention: true) { o in
-            TopDownEstimator(finder: try BlazePoseEstimator(searching: o.blazePoseFolders),
-                             model: TransPoseVideoEstimator(model: try TransPoseModel(path: try o.requireWeights("transpose")), keepAttention: o.keepAttention),
-                             flipTest: o.flipTest ?? true)
+            TransPoseVideoEstimator(model: try TransPoseModel(path: try o.requireWeights("transpose")), keepAttention: o.keepAttention)
         },
     ]
 

@@ -45,6 +45,12 @@ public final class BlazePose {
 
     /// PoseDetectionCpu + PoseDetectionToRoi: the best person and its landmark ROI, or nil.
     public func detect(_ image: RGBImage) throws -> (detection: PoseDetection, roi: NormalizedRect)? {
+        try detectAll(image).first
+    }
+
+    /// Every person the detector finds after non-maximum suppression, best first, each with its
+    /// landmark ROI (MediaPipe keeps only the first; the multi-person tracker uses them all).
+    public func detectAll(_ image: RGBImage) throws -> [(detection: PoseDetection, roi: NormalizedRect)] {
         let size = PoseDetectorSpec.inputSize
         // the whole image, letterboxed into the square input (zero border, range [-1, 1])
         let whole = PixelRect(cx: Double(image.width) / 2, cy: Double(image.height) / 2,
@@ -54,9 +60,39 @@ public final class BlazePose {
         try detector.run(tensorFromBytes(bytes, lo: -1, hi: 1))
         let found = weightedNonMaxSuppression(decodePoseDetections(boxes: detector.output(0), scores: detector.output(1),
                                                                    minScore: options.minDetectionScore))
-        guard let best = found.first else { return nil }
-        let d = removeLetterbox(best, letterbox)
-        return (d, poseRoi(from: d, imageWidth: image.width, imageHeight: image.height))
+        return found.map { person in
+            let d = removeLetterbox(person, letterbox)
+            return (d, poseRoi(from: d, imageWidth: image.width, imageHeight: image.height))
+        }
+    }
+
+    /// Every person in a wide image: the detector on the whole image and on square tiles along its
+    /// long side (overlapping by a third), so that people small in the letterboxed whole (their
+    /// height a sixth of a 16:9 frame's) are still seen; the results merged by weighted NMS. Images
+    /// closer to square than 3:2 get the whole-image pass only.
+    public func detectAllTiled(_ image: RGBImage) throws -> [(detection: PoseDetection, roi: NormalizedRect)] {
+        let W = Double(image.width), H = Double(image.height)
+        let long = max(W, H), side = min(W, H)
+        guard long / side >= 1.5 else { return try detectAll(image) }
+        var found = try detectAll(image).map(\.detection)
+        let size = PoseDetectorSpec.inputSize
+        let tiles = Int((long - side) / (side * 2 / 3)) + 2
+        for k in 0..<tiles {
+            let offset = (long - side) * Double(k) / Double(tiles - 1)
+            let (x0, y0) = W >= H ? (offset, 0.0) : (0.0, offset)
+            let tile = PixelRect(cx: x0 + side / 2, cy: y0 + side / 2, width: side, height: side, rotation: 0)
+            let bytes = cropRotatedRect(image, tile, tensorWidth: size, tensorHeight: size, border: .zero)
+            try detector.run(tensorFromBytes(bytes, lo: -1, hi: 1))
+            // Tile-normalised → image-normalised.
+            func map(_ q: SIMD2<Float>) -> SIMD2<Float> {
+                SIMD2(Float((x0 + Double(q.x) * side) / W), Float((y0 + Double(q.y) * side) / H))
+            }
+            for d in weightedNonMaxSuppression(decodePoseDetections(boxes: detector.output(0), scores: detector.output(1), minScore: options.minDetectionScore)) {
+                let lo = map(SIMD2(d.box[0], d.box[1])), hi = map(SIMD2(d.box[2], d.box[3]))
+                found.append(PoseDetection(score: d.score, box: SIMD4(lo.x, lo.y, hi.x, hi.y), keypoints: d.keypoints.map(map)))
+            }
+        }
+        return weightedNonMaxSuppression(found).map { ($0, poseRoi(from: $0, imageWidth: image.width, imageHeight: image.height)) }
     }
 
     /// PoseLandmarkByRoiCpu: landmarks of the person inside `roi`, or nil when the model's presence

@@ -82,8 +82,20 @@ public final class BlazePoseTracker {
         landmarkFilter.reset(); worldFilter.reset(); auxFilter.reset()
     }
 
+    /// Whether a person is being tracked (the next frame's ROI is known).
+    public var isTracking: Bool { previousRoi != nil }
+
+    /// Starts tracking the person in `roi` (a detection's ROI) from the next frame, forgetting the
+    /// previous person: how the multi-person tracker hands a new detection to a track.
+    public func start(from roi: NormalizedRect) {
+        reset()
+        previousRoi = roi
+    }
+
     /// The next frame. nil = no pose in it (tracking and filters start over on the next frame).
-    public func process(_ image: RGBImage) throws -> PoseLandmarks? {
+    /// `detectWhenLost`: run the detector when no person is tracked (MediaPipe's video mode); false
+    /// (the multi-person tracker, which runs the detector itself): nil.
+    public func process(_ image: RGBImage, detectWhenLost: Bool = true) throws -> PoseLandmarks? {
         frame += 1
         let time = frame * 33_333_000                          // ns; 33,333 µs per frame like mp.solutions
         let roi: NormalizedRect
@@ -91,6 +103,7 @@ public final class BlazePoseTracker {
             roi = previousRoi
             lastFrameUsedDetector = false
         } else {
+            guard detectWhenLost else { return nil }
             lastFrameUsedDetector = true
             guard let (_, detected) = try pose.detect(image) else { reset(); return nil }
             roi = detected

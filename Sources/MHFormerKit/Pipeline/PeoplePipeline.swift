@@ -1,0 +1,105 @@
+// Several people in one video (PoseJob.Pose2D.people other than 1): PeopleTracker gives every
+// person an ID; each chosen person is lifted on their own (the gap rules of one person, windows
+// batched across people), post-processed and written to the job's paths with the ID before the
+// extension (OUT.p1.csv, OUT.p2.csv ...), each file in the single-person format. One overlay video
+// shows everyone. The world frame is one scene: the same camera and ground for everybody.
+
+import Foundation
+
+extension PosePipeline {
+    /// `OUT.csv` → `OUT.p2.csv` (a path without an extension gets `.p2` at its end).
+    public static func personPath(_ path: String, id: Int) -> String {
+        let ext = (path as NSString).pathExtension
+        guard !ext.isEmpty else { return path + ".p\(id)" }
+        return (path as NSString).deletingPathExtension + ".p\(id)." + ext
+    }
+
+    /// Runs a multi-person job on a video. `progress` as for `run`.
+    public func runPeople(progress: ((PoseJobProgress) -> Void)? = nil) throws -> PeopleJobResult {
+        let start = Date()
+        let format = try validate()
+        guard case .video(let videoPath) = job.input else {
+            throw MHFormerError("--people: several people need a video input (a keypoint file holds one person)")
+        }
+        if job.pose2D.attentionOutput != nil { throw MHFormerError("--attention-out records one person: use it with --people 1") }
+        let liftingWeights = job.lifting.weights ?? DefaultWeights.find(in: job.modelFolders)
+        try checkPaths(liftingWeights: liftingWeights)
+        if let threads = job.lifting.threads { setBLASThreads(threads) }
+        guard FileManager.default.fileExists(atPath: videoPath) else { throw MHFormerError("\(videoPath): no such file") }
+        let p = job.pose2D
+        let options = Pose2DModelOptions(blazePoseFolders: p.blazePoseFolder.map { [$0] } ?? job.modelFolders.map { ($0 as NSString).appendingPathComponent("blazepose") },
+                                         weights: p.weights, flipTest: p.flipTest)
+        guard let weightsPath = liftingWeights else {
+            throw MHFormerError("no weights given and no Models/mhformer-cmu-T*.safetensors found (use --weights FILE)")
+        }
+        let model = try MHFormerModel(path: weightsPath)
+        // Identities last through gaps up to --max-gap: in frames at the video's rate, once it is known.
+        let rate = (try? VideoReader(path: videoPath, fallbackFrameRate: job.post.fps).info.frameRate) ?? nil
+        var tracking = PeopleTracker.Options()
+        tracking.maxGapFrames = max(1, Int((p.maxGapSeconds * (rate ?? job.post.fps)).rounded()))
+        let estimator = try Pose2DBackends.backend(named: p.model).makePeople(options, tracking: tracking)
+        let video = try PeopleKeypointExtractor.extract(videoPath: videoPath, estimator: estimator, maxGapSeconds: p.maxGapSeconds,
+                                                        fallbackFrameRate: job.post.fps, people: p.people, order: p.personOrder) { done, info in
+            progress?(.pose2D(done: done, expected: PosePipeline.expectedFrames(info)))
+        }
+        if p.strict, let damage = video.decode.damage {
+            throw MHFormerError("\(videoPath): damaged video: \(damage); nothing written (--strict)")
+        }
+        let seconds2D = Date().timeIntervalSince(start)
+
+        // 3D: everyone's windows batched together, then each person post-processed on their own.
+        let liftStart = Date()
+        let lifted = Lifter(model: model).lift(people: video.people.map(\.keypoints), flip: job.lifting.flip)
+        let secondsLift = Date().timeIntervalSince(liftStart)
+        var scene: WorldFrame?
+        if job.post.coordinates == .world {
+            let first = video.people[0].keypoints
+            let camera = PinholeCamera.assumed(width: first.width, height: first.height, fovDegrees: job.post.fovDegrees, focalPx: job.post.focalPx)
+            // The scene's ground from everyone's feet, after the same smoothing and skeleton fit as each person's.
+            var fitted: [(keypoints: Keypoints2D, cameraPose: Pose3DSequence)] = []
+            for (track, pose) in zip(video.people, lifted) {
+                var own = job
+                own.post.coordinates = .camera
+                let (cameraPose, _, _) = try PosePipeline(own).postProcess(track.keypoints, pose: pose)
+                fitted.append((track.keypoints, cameraPose))
+            }
+            scene = WorldMotion.sceneFrame(people: fitted, camera: camera, fps: MotionWriter.frameRate(times: first.times, fallback: job.post.fps))
+        }
+
+        let batch = OutputBatch()
+        var people: [PersonResult] = []
+        var overlayPeople: [OverlayVideo.Person] = []
+        for (track, pose) in zip(video.people, lifted) {
+            let (cameraPose, final, frameRate) = try postProcess(track.keypoints, pose: pose, scene: scene)
+            var outputs = job.outputs
+            outputs.motion = outputs.motion.map { PosePipeline.personPath($0, id: track.id) }
+            outputs.moreMotion = outputs.moreMotion.map { PosePipeline.personPath($0, id: track.id) }
+            outputs.keypoints2D = outputs.keypoints2D.map { PosePipeline.personPath($0, id: track.id) }
+            outputs.plot = outputs.plot.map { PosePipeline.personPath($0, id: track.id) }
+            outputs.overlay = nil
+            // The IDs make new names: none of them may be an input (a video named clip.p1.mp4...).
+            try OutputPaths.checkDistinct(outputs: ([outputs.motion, outputs.keypoints2D, outputs.plot] + outputs.moreMotion.map { $0 }).map { ("-o", $0) },
+                                          inputs: [("VIDEO", videoPath), ("--weights", weightsPath), ("--pose2d-weights", p.weights)])
+            let before = batch.stagedCount
+            try write(track.keypoints, pose: cameraPose, final: final, rate: frameRate, outputs: outputs, format: format, video: videoPath, into: batch)
+            let present = track.keypoints.present
+            let first = present.firstIndex(of: true) ?? 0, last = present.lastIndex(of: true) ?? 0
+            let gaps = runsOfTrue(Array(present[first...last]).map { !$0 }).map {
+                track.keypoints.frames[first + $0.lowerBound]...track.keypoints.frames[first + $0.upperBound - 1]
+            }
+            people.append(PersonResult(id: track.id, keypoints2D: track.keypoints, cameraPose: cameraPose, pose: final,
+                                       detectedFrames: track.detectedFrames, interpolatedFrames: track.interpolatedFrames,
+                                       firstFrame: track.keypoints.frames[first], lastFrame: track.keypoints.frames[last], gaps: gaps,
+                                       written: Array(batch.stagedPaths[before...])))
+            overlayPeople.append(OverlayVideo.Person(id: track.id, keypoints: track.keypoints, cameraPose: cameraPose))
+        }
+        if let path = job.outputs.overlay {
+            let fps = MotionWriter.frameRate(times: video.people[0].keypoints.times, fallback: job.post.fps)
+            try batch.write(path) { try OverlayVideo.render(video: videoPath, people: overlayPeople, fps: fps, to: $0) }
+        }
+        let written = try batch.commit()
+        return PeopleJobResult(people: people, peopleFound: video.peopleFound, video: video.info, decode: video.decode, frames: video.frames,
+                               seconds2D: seconds2D, secondsLift: secondsLift, secondsTotal: Date().timeIntervalSince(start),
+                               pose2DSummary: estimator.summary, weightsPath: weightsPath, written: written)
+    }
+}

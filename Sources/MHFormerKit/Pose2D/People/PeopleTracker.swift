@@ -1,0 +1,219 @@
+// BlazePose on everyone in a video, each person with an identity that lasts.
+//
+// MediaPipe tracks one person: the detector runs until it finds someone, then the landmark model
+// follows that person's ROI from frame to frame. Here every person gets such a track (a
+// BlazePoseTracker of its own, sharing the models), and the detector runs again
+//   - every `detectEveryFrames` frames, to catch people who walk in;
+//   - on every frame while a track is lost (for up to `maxGapFrames`), to find that person again.
+// A detection whose box overlaps a tracked person is that person, not a new one. Two tracks that
+// end on one person (a ROI slides onto whoever passes in front) are merged: the track whose colours
+// no longer match its own history lets go.
+//
+// Identities: a person found again within `maxGapFrames` (an occlusion, a short exit) gets the ID
+// of the lost track that best explains it: where that track was heading (constant velocity), its
+// size, and its clothes (mean colours of the torso and thighs). IDs are 1, 2, ... in order of first
+// appearance and are never reused.
+
+import Foundation
+
+/// One person in one frame.
+public struct TrackedPerson: Sendable {
+    public var id: Int
+    public var landmarks: PoseLandmarks
+    /// The bounding box of the 33 landmarks, pixels.
+    public var box: PersonBox
+}
+
+public final class PeopleTracker {
+    public struct Options: Sendable {
+        /// Run the detector at least this often (frames) to find people who enter.
+        public var detectEveryFrames = 10
+        /// A lost person found again within this many frames keeps their ID.
+        public var maxGapFrames = 15
+        /// A detection whose box overlaps a tracked person's by more than this (intersection over the
+        /// smaller box) is that person.
+        public var sameDetectionOverlap = 0.5
+        /// Two tracks whose landmark boxes overlap this much (intersection over union) follow one person.
+        public var duplicateIoU = 0.6
+        /// At most this many people at once (each costs a landmark run per frame).
+        public var maxPeople = 16
+        public init() {}
+    }
+
+    public let pose: BlazePose
+    public var options: Options
+    private var tracks: [Track] = []
+    private var nextID = 1
+    private var frame = -1
+    /// Detector runs so far (for the speed summary).
+    public private(set) var detectorRuns = 0
+
+    public init(pose: BlazePose, options: Options = Options()) {
+        self.pose = pose
+        self.options = options
+    }
+
+    /// One person's track: the landmark tracker and what identifies the person.
+    final class Track {
+        let id: Int
+        var tracker: BlazePoseTracker
+        var box: PersonBox
+        /// Box centre velocity, pixels per frame (smoothed).
+        var velocity = SIMD2<Double>(0, 0)
+        var lastFrame: Int
+        var appearance: Appearance
+        init(id: Int, tracker: BlazePoseTracker, box: PersonBox, frame: Int, appearance: Appearance) {
+            self.id = id; self.tracker = tracker; self.box = box; self.lastFrame = frame; self.appearance = appearance
+        }
+    }
+
+    /// The people in the next frame of the video, by ID.
+    public func process(_ image: RGBImage) throws -> [TrackedPerson] {
+        frame += 1
+        var seen: [(track: Track, person: TrackedPerson, appearance: Appearance)] = []
+        var lostNow = false
+        for track in tracks where track.tracker.isTracking {
+            if let lm = try track.tracker.process(image, detectWhenLost: false) {
+                let box = PersonBox.landmarkBounds(lm, width: image.width, height: image.height)
+                seen.append((track, TrackedPerson(id: track.id, landmarks: lm, box: box), Appearance(lm, image)))
+            } else {
+                lostNow = true
+            }
+        }
+        seen = mergeDuplicates(seen, lost: &lostNow)
+
+        let recentlyLost = tracks.contains { !$0.tracker.isTracking && frame - $0.lastFrame <= options.maxGapFrames }
+        if lostNow || recentlyLost || seen.isEmpty || frame % options.detectEveryFrames == 0 {
+            detectorRuns += 1
+            for (detection, roi) in try pose.detectAllTiled(image) where seen.count < options.maxPeople {
+                let b = detection.box
+                let box = PersonBox(x: Double(b.x) * Double(image.width), y: Double(b.y) * Double(image.height),
+                                    width: Double(b.z - b.x) * Double(image.width), height: Double(b.w - b.y) * Double(image.height))
+                if seen.contains(where: { box.overlapOfSmaller($0.person.box) > options.sameDetectionOverlap }) { continue }
+                let tracker = BlazePoseTracker(pose: pose)
+                tracker.start(from: roi)
+                guard let lm = try tracker.process(image, detectWhenLost: false) else { continue }
+                let lmBox = PersonBox.landmarkBounds(lm, width: image.width, height: image.height)
+                if seen.contains(where: { lmBox.iou($0.person.box) > options.duplicateIoU || lmBox.overlapOfSmaller($0.person.box) > 0.8 }) { continue }
+                let appearance = Appearance(lm, image)
+                let track = reidentify(box: lmBox, appearance: appearance, excluding: seen.map(\.track.id)) ?? newTrack(lmBox, appearance)
+                track.tracker = tracker
+                seen.append((track, TrackedPerson(id: track.id, landmarks: lm, box: lmBox), appearance))
+            }
+        }
+
+        for s in seen {
+            let t = s.track
+            let gap = Double(max(1, frame - t.lastFrame))
+            let step = (s.person.box.center - t.box.center) / gap
+            t.velocity = t.lastFrame == frame ? t.velocity : (frame - t.lastFrame == 1 ? 0.7 * t.velocity + 0.3 * step : step)
+            t.box = s.person.box
+            t.lastFrame = frame
+            t.appearance = t.appearance.blended(with: s.appearance, weight: 0.1)
+        }
+        // Tracks lost for longer than the gap are closed for good.
+        tracks.removeAll { !$0.tracker.isTracking && frame - $0.lastFrame > options.maxGapFrames }
+        return seen.map(\.person).sorted { $0.id < $1.id }
+    }
+
+    private func newTrack(_ box: PersonBox, _ appearance: Appearance) -> Track {
+        let track = Track(id: nextID, tracker: BlazePoseTracker(pose: pose), box: box, frame: frame, appearance: appearance)
+        nextID += 1
+        tracks.append(track)
+        return track
+    }
+
+    /// The lost track (within the gap) that best explains a person found at `box`: near where it
+    /// was heading, of its size, in its clothes. nil when none is close enough.
+    private func reidentify(box: PersonBox, appearance: Appearance, excluding: [Int]) -> Track? {
+        var best: (track: Track, cost: Double)?
+        for t in tracks where !t.tracker.isTracking && !excluding.contains(t.id) && frame - t.lastFrame <= options.maxGapFrames {
+            let gap = Double(frame - t.lastFrame)
+            let predicted = t.box.center + t.velocity * gap
+            let size = max(t.box.height, 1)
+            let distance = ((box.center - predicted) * (box.center - predicted)).sum().squareRoot() / size
+            let scale = abs(log(max(box.height, 1) / size))
+            let colours = appearance.distance(t.appearance)
+            // Within about a body height of the prediction, a similar size, similar clothes.
+            guard distance < 1.0, scale < 0.5, colours < 0.25 else { continue }
+            let cost = distance + scale + 4 * colours
+            if best == nil || cost < best!.cost { best = (t, cost) }
+        }
+        return best?.track
+    }
+
+    /// Two tracks on one person: keep the one whose clothes match its history better (the other
+    /// track's ROI slid onto this person), and mark the other lost.
+    private func mergeDuplicates(_ seen: [(track: Track, person: TrackedPerson, appearance: Appearance)], lost: inout Bool)
+        -> [(track: Track, person: TrackedPerson, appearance: Appearance)] {
+        var keep = [Bool](repeating: true, count: seen.count)
+        for i in seen.indices { for j in seen.indices where j > i && keep[i] && keep[j] {
+            guard seen[i].person.box.iou(seen[j].person.box) > options.duplicateIoU else { continue }
+            let di = seen[i].appearance.distance(seen[i].track.appearance), dj = seen[j].appearance.distance(seen[j].track.appearance)
+            let drop = di > dj ? i : j
+            keep[drop] = false
+            seen[drop].track.tracker.reset()
+            lost = true
+        } }
+        return seen.indices.filter { keep[$0] }.map { seen[$0] }
+    }
+}
+
+/// A person's clothes as mean colours (0..1) of the torso (shoulders to hips) and of the thighs
+/// (hips to knees), sampled on a small grid between the landmarks.
+struct Appearance: Sendable {
+    var values: [Float]
+
+    init(values: [Float]) { self.values = values }
+
+    init(_ lm: PoseLandmarks, _ image: RGBImage) {
+        func point(_ i: Int) -> SIMD2<Float> { SIMD2(lm.landmarks[i].x * Float(image.width), lm.landmarks[i].y * Float(image.height)) }
+        // Quads: (top-left, top-right, bottom-left, bottom-right) in the person's own frame.
+        let torso = (point(11), point(12), point(23), point(24))
+        let thighs = (point(23), point(24), point(25), point(26))
+        values = Appearance.meanColour(torso, image) + Appearance.meanColour(thighs, image)
+    }
+
+    static func meanColour(_ q: (SIMD2<Float>, SIMD2<Float>, SIMD2<Float>, SIMD2<Float>), _ image: RGBImage) -> [Float] {
+        var sum = SIMD3<Float>(0, 0, 0), n: Float = 0
+        for a in 1...4 { for b in 1...4 {
+            let u = Float(a) / 5, v = Float(b) / 5
+            let top = q.0 + (q.1 - q.0) * u, bottom = q.2 + (q.3 - q.2) * u
+            let p = top + (bottom - top) * v
+            let x = Int(p.x), y = Int(p.y)
+            guard x >= 0, y >= 0, x < image.width, y < image.height else { continue }
+            let k = (y * image.width + x) * 3
+            sum += SIMD3(Float(image.pixels[k]), Float(image.pixels[k + 1]), Float(image.pixels[k + 2])) / 255
+            n += 1
+        } }
+        return n > 0 ? [sum.x / n, sum.y / n, sum.z / n] : [0.5, 0.5, 0.5]
+    }
+
+    /// Root-mean-square difference of the colours (0 same, about 0.5 black against white).
+    func distance(_ other: Appearance) -> Double {
+        Double(zip(values, other.values).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / Float(values.count)).squareRoot()
+    }
+
+    func blended(with other: Appearance, weight: Float) -> Appearance {
+        Appearance(values: zip(values, other.values).map { $0 * (1 - weight) + $1 * weight })
+    }
+}
+
+extension PersonBox {
+    var center: SIMD2<Double> { SIMD2(x + width / 2, y + height / 2) }
+    var area: Double { max(width, 0) * max(height, 0) }
+
+    func intersection(_ o: PersonBox) -> Double {
+        let w = min(x + width, o.x + o.width) - max(x, o.x), h = min(y + height, o.y + o.height) - max(y, o.y)
+        return max(w, 0) * max(h, 0)
+    }
+
+    /// Intersection over union.
+    public func iou(_ o: PersonBox) -> Double {
+        let i = intersection(o)
+        return i / max(area + o.area - i, 1e-9)
+    }
+
+    /// Intersection over the smaller box's area (1 when one box holds the other).
+    public func overlapOfSmaller(_ o: PersonBox) -> Double { intersection(o) / max(min(area, o.area), 1e-9) }
+}

@@ -1,0 +1,118 @@
+// `mhformer run --people`: several people tracked with identities. The clips are made here with
+// ffmpeg from the project's sample renders, side by side (each panel one mannequin), so where each
+// person is and when they are visible is known exactly:
+//   - a person who enters late (their panel black for the first second) gets a new ID, after the
+//     person already there;
+//   - a person who leaves for 0.3 s (panel black) keeps their ID within --max-gap, and gets a new
+//     one when the absence is longer than --max-gap;
+//   - --people 2 of three keeps the two that --person-order names.
+
+import Foundation
+import Testing
+@testable import MHFormerKit
+
+/// The columns `<joint>_x` of the pelvis in a 2D keypoint CSV (`--keypoints-2d`), rows with a person.
+private func pelvisX(_ path: String) throws -> [Double] {
+    let rows = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+    let x = try #require(rows.first?.firstIndex(of: "pelvis_x"))
+    return rows.dropFirst().compactMap { Double($0[x]) }.filter { $0 > 0 }
+}
+
+private func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(max(v.count, 1)) }
+
+@Suite("mhformer run --people", .enabled(if: SampleVideo.ready && FFmpegCLI.available, BlazePoseFiles.skipReason))
+struct PeopleRunTests {
+    static let punch = Paths.repo.appendingPathComponent("Samples/cmu02_punch_closeup.mp4").path
+
+    /// Two seconds of the two samples side by side (1280x480): the walker left, the boxer right.
+    /// `rightHidden`: time ranges (seconds) where the right panel is black.
+    static func sideBySide(_ path: String, rightHidden: [(Double, Double)]) throws {
+        let hide = rightHidden.map { "drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='between(t,\($0.0),\($0.1))'" }
+        let right = hide.isEmpty ? "null" : hide.joined(separator: ",")
+        try FFmpegCLI.run(["-i", SampleVideo.video.path, "-i", punch, "-filter_complex", "[1:v]\(right)[b];[0:v][b]hstack=inputs=2",
+                           "-t", "2", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", path])
+    }
+
+    func people(_ video: String, _ out: String, _ extra: [String], weights: String) throws -> RunResult {
+        try run(Paths.tool, ["run", video, "-o", out, "--weights", weights, "--no-flip", "--threads", "1"] + extra)
+    }
+
+    @Test("a person who enters late gets a new ID after the one already there; the summary lists both with their frames")
+    func lateEntry() throws {
+        let dir = ClipDir(); defer { dir.remove() }
+        let weights = try #require(try anyWeights(in: dir.url))
+        let video = dir.path("late.mp4")
+        try Self.sideBySide(video, rightHidden: [(0, 1)])
+        let r = try people(video, dir.path("o.csv"), ["--people", "all", "--keypoints-2d", dir.path("o_2d.csv")], weights: weights)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("2 people found"), "\(r.stderr)")
+        // Person 1 is the walker (left panel, x < 640) from frame 0; person 2 the boxer from about frame 25.
+        let walkerX = mean(try pelvisX(dir.path("o_2d.p1.csv"))), boxerX = mean(try pelvisX(dir.path("o_2d.p2.csv")))
+        #expect(walkerX < 640 && boxerX > 640, "\(walkerX) \(boxerX)")
+        #expect(r.stderr.contains("person 1: frames 0-49"), "\(r.stderr)")
+        let line = try #require(r.stderr.split(separator: "\n").first { $0.contains("person 2: frames ") })
+        let first = try #require(Int(line.split(separator: " ")[3].split(separator: "-")[0]))
+        // Visible from frame 26; the detector looks for newcomers every 10 frames (PeopleTracker.Options).
+        #expect((26...36).contains(first), "\(line)")
+        // Each file in the one-person format: a row per frame, the late one empty before it entered.
+        #expect(try read3DCSV(dir.path("o.p1.csv")).frames.count == 50)
+        #expect(!FileManager.default.fileExists(atPath: dir.path("o.csv")) && !FileManager.default.fileExists(atPath: dir.path("o.p3.csv")))
+    }
+
+    @Test("a person away for 0.3 s keeps their ID with --max-gap 0.5, and gets a new one with --max-gap 0.1")
+    func shortExit() throws {
+        let dir = ClipDir(); defer { dir.remove() }
+        let weights = try #require(try anyWeights(in: dir.url))
+        let video = dir.path("exit.mp4")
+        try Self.sideBySide(video, rightHidden: [(0.8, 1.1)])
+        let kept = try people(video, dir.path("a.csv"), ["--people", "all", "--max-gap", "0.5"], weights: weights)
+        #expect(kept.status == 0, "\(kept.stderr)")
+        #expect(kept.stderr.contains("2 people found") && !FileManager.default.fileExists(atPath: dir.path("a.p3.csv")), "\(kept.stderr)")
+        let boxer = try #require(kept.stderr.split(separator: "\n").first { $0.contains("frames 0-49") && $0.contains("interpolated") && !$0.contains("(0 interpolated)") })
+        #expect(boxer.contains("no gaps"), "the absence is filled: \(boxer)")
+
+        let split = try people(video, dir.path("b.csv"), ["--people", "all", "--max-gap", "0.1"], weights: weights)
+        #expect(split.status == 0, "\(split.stderr)")
+        #expect(split.stderr.contains("3 people found") && FileManager.default.fileExists(atPath: dir.path("b.p3.csv")), "\(split.stderr)")
+    }
+
+    @Test("--people 2 of three keeps the two --person-order names: the largest, or the first to appear")
+    func choosing() throws {
+        let dir = ClipDir(); defer { dir.remove() }
+        let weights = try #require(try anyWeights(in: dir.url))
+        // Left: the walker (small), middle: the boxer (large), right: the boxer at half size, entering after 1 s.
+        let video = dir.path("three.mp4")
+        try FFmpegCLI.run(["-i", SampleVideo.video.path, "-i", Self.punch, "-filter_complex",
+                           "[1:v]split[p][q];[q]scale=320:240,pad=640:480:160:200:color=0x9a9e9c,drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='lt(t,1)'[s];[0:v][p][s]hstack=inputs=3",
+                           "-t", "2", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", video])
+        let largest = try people(video, dir.path("l.csv"), ["--people", "2", "--person-order", "largest", "--keypoints-2d", dir.path("l_2d.csv")], weights: weights)
+        #expect(largest.status == 0 && largest.stderr.contains("3 people found, 2 written"), "\(largest.stderr)")
+        let kept = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix("l_2d.p") }.sorted()
+        #expect(kept.count == 2, "\(kept)")
+        let centres = try kept.map { mean(try pelvisX(dir.path($0))) }.sorted()
+        // The big boxer (640..1280) and the half-size boxer (1280..1920); not the walker.
+        #expect(centres.count == 2 && (640...1280).contains(centres[0]) && centres[1] > 1280, "\(centres)")
+
+        let first = try people(video, dir.path("f.csv"), ["--people", "2", "--person-order", "first", "--keypoints-2d", dir.path("f_2d.csv")], weights: weights)
+        #expect(first.status == 0, "\(first.stderr)")
+        let firstKept = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix("f_2d.p") }.sorted()
+        let firstCentres = try firstKept.map { mean(try pelvisX(dir.path($0))) }.sorted()
+        // The two there from frame 0: the walker and the big boxer.
+        #expect(firstCentres.count == 2 && firstCentres[0] < 640 && (640...1280).contains(firstCentres[1]), "\(firstCentres)")
+    }
+
+    @Test("--people 1 is the single-person run; bad values are one-line errors")
+    func singleAndErrors() throws {
+        let dir = ClipDir(); defer { dir.remove() }
+        let weights = try #require(try anyWeights(in: dir.url))
+        let short = dir.path("s.mp4")
+        try FFmpegCLI.run(["-i", SampleVideo.video.path, "-t", "1", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", short])
+        #expect(try people(short, dir.path("a.csv"), [], weights: weights).status == 0)
+        #expect(try people(short, dir.path("b.csv"), ["--people", "1"], weights: weights).status == 0)
+        #expect(try String(contentsOfFile: dir.path("a.csv"), encoding: .utf8) == (try String(contentsOfFile: dir.path("b.csv"), encoding: .utf8)))
+        let zero = try people(short, dir.path("c.csv"), ["--people", "0"], weights: weights)
+        #expect(zero.status == 1 && zero.stderr == "error: --people 0: expected a number from 1 or all\n", "\(zero.stderr)")
+        let order = try people(short, dir.path("c.csv"), ["--people", "2", "--person-order", "tallest"], weights: weights)
+        #expect(order.status == 1 && order.stderr == "error: --person-order tallest: expected largest, first or center\n", "\(order.stderr)")
+    }
+}
