@@ -37,11 +37,21 @@ extension PosePipeline {
         let rate = (try? VideoReader(path: videoPath, fallbackFrameRate: job.post.fps).info.frameRate) ?? nil
         var tracking = PeopleTracker.Options()
         tracking.maxGapFrames = max(1, Int((p.maxGapSeconds * (rate ?? job.post.fps)).rounded()))
-        let estimator = try Pose2DBackends.backend(named: p.model).makePeople(options, tracking: tracking)
-        let video = try PeopleKeypointExtractor.extract(videoPath: videoPath, estimator: estimator, maxGapSeconds: p.maxGapSeconds,
-                                                        fallbackFrameRate: job.post.fps, people: p.people, order: p.personOrder) { done, info in
-            progress?(.pose2D(done: done, expected: PosePipeline.expectedFrames(info)))
+        // BlazePose on the people side by side, one BLAS thread each (top-down models run per person
+        // after it, on every BLAS thread); the lifter gets the threads back afterwards.
+        let threads = blasThreads()
+        let backend = try Pose2DBackends.backend(named: p.model)
+        let workers = backend.topDown == nil ? threads : 1
+        let estimator = try backend.makePeople(options, tracking: tracking, workers: workers)
+        if workers > 1 { setBLASThreads(1) }
+        let extracted = Result {
+            try PeopleKeypointExtractor.extract(videoPath: videoPath, estimator: estimator, maxGapSeconds: p.maxGapSeconds,
+                                                fallbackFrameRate: job.post.fps, people: p.people, order: p.personOrder) { done, info in
+                progress?(.pose2D(done: done, expected: PosePipeline.expectedFrames(info)))
+            }
         }
+        setBLASThreads(threads)
+        let video = try extracted.get()
         if p.strict, let damage = video.decode.damage {
             throw MHFormerError("\(videoPath): damaged video: \(damage); nothing written (--strict)")
         }

@@ -95,7 +95,9 @@ public final class BlazePoseTracker {
     /// The next frame. nil = no pose in it (tracking and filters start over on the next frame).
     /// `detectWhenLost`: run the detector when no person is tracked (MediaPipe's video mode); false
     /// (the multi-person tracker, which runs the detector itself): nil.
-    public func process(_ image: RGBImage, detectWhenLost: Bool = true) throws -> PoseLandmarks? {
+    /// `model`: another copy of the models to run the landmark model with (several people tracked
+    /// on several threads at once, each thread with its own copy); nil: `pose`.
+    public func process(_ image: RGBImage, detectWhenLost: Bool = true, model: BlazePose? = nil) throws -> PoseLandmarks? {
         frame += 1
         let time = frame * 33_333_000                          // ns; 33,333 µs per frame like mp.solutions
         let roi: NormalizedRect
@@ -108,7 +110,7 @@ public final class BlazePoseTracker {
             guard let (_, detected) = try pose.detect(image) else { reset(); return nil }
             roi = detected
         }
-        guard var out = try pose.landmarks(in: image, roi: roi) else { reset(); return nil }
+        guard var out = try (model ?? pose).landmarks(in: image, roi: roi) else { reset(); return nil }
         let W = image.width, H = image.height
         let objectScale = bodySize(auxiliary: out.auxiliary, width: W, height: H)
         let aux = auxFilter.apply(out.auxiliary, time: time, width: W, height: H, objectScale: objectScale)

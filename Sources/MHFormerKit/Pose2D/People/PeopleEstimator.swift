@@ -39,7 +39,10 @@ public final class PeopleEstimator {
     }
 
     public var summary: String? {
-        guard let model, crops > 0 else { return nil }
-        return String(format: "%@ %.0f ms per person%@", model.name, 1000 * seconds / Double(crops), flipTest ? ", flip test" : "")
+        var parts = ["person detector on \(tracker.detectorRuns) of \(tracker.framesSeen) frames"]
+        if let model, crops > 0 {
+            parts.append(String(format: "%@ %.0f ms per person%@", model.name, 1000 * seconds / Double(crops), flipTest ? ", flip test" : ""))
+        }
+        return parts.joined(separator: "; ")
     }
 }

@@ -41,16 +41,23 @@ public final class PeopleTracker {
     }
 
     public let pose: BlazePose
+    /// Copies of the models for the worker threads (the first is `pose`): the tracked people's
+    /// landmark models run side by side, one OpenBLAS thread each, which uses two cores better than
+    /// one model on two BLAS threads.
+    let workers: [BlazePose]
     public var options: Options
     private var tracks: [Track] = []
     private var nextID = 1
     private var frame = -1
-    /// Detector runs so far (for the speed summary).
+    /// Detector runs so far and frames processed (for the speed summary).
     public private(set) var detectorRuns = 0
+    public var framesSeen: Int { frame + 1 }
 
-    public init(pose: BlazePose, options: Options = Options()) {
+    /// `workers`: more copies of the models (same files) to track people in parallel.
+    public init(pose: BlazePose, options: Options = Options(), workers: [BlazePose] = []) {
         self.pose = pose
         self.options = options
+        self.workers = [pose] + workers
     }
 
     /// One person's track: the landmark tracker and what identifies the person.
@@ -72,8 +79,9 @@ public final class PeopleTracker {
         frame += 1
         var seen: [(track: Track, person: TrackedPerson, appearance: Appearance)] = []
         var lostNow = false
-        for track in tracks where track.tracker.isTracking {
-            if let lm = try track.tracker.process(image, detectWhenLost: false) {
+        let tracked = tracks.filter { $0.tracker.isTracking }
+        for (track, lm) in zip(tracked, try trackInParallel(tracked, image)) {
+            if let lm {
                 let box = PersonBox.landmarkBounds(lm, width: image.width, height: image.height)
                 seen.append((track, TrackedPerson(id: track.id, landmarks: lm, box: box), Appearance(lm, image)))
             } else {
@@ -114,6 +122,33 @@ public final class PeopleTracker {
         // Tracks lost for longer than the gap are closed for good.
         tracks.removeAll { !$0.tracker.isTracking && frame - $0.lastFrame > options.maxGapFrames }
         return seen.map(\.person).sorted { $0.id < $1.id }
+    }
+
+    /// Each tracked person's landmarks in `image` (nil: lost), the people spread over the workers.
+    private func trackInParallel(_ tracked: [Track], _ image: RGBImage) throws -> [PoseLandmarks?] {
+        let workerCount = min(workers.count, tracked.count)
+        guard workerCount > 1 else { return try tracked.map { try $0.tracker.process(image, detectWhenLost: false) } }
+        final class Results: @unchecked Sendable {
+            var landmarks: [PoseLandmarks?]
+            var error: Error?
+            let lock = NSLock()
+            init(_ n: Int) { landmarks = Array(repeating: nil, count: n) }
+        }
+        let results = Results(tracked.count)
+        let work = UnsafeSendable((tracked, workers, image))
+        DispatchQueue.concurrentPerform(iterations: workerCount) { w in
+            let (tracked, workers, image) = work.value
+            for k in stride(from: w, to: tracked.count, by: workerCount) {
+                do {
+                    let lm = try tracked[k].tracker.process(image, detectWhenLost: false, model: workers[w])
+                    results.lock.lock(); results.landmarks[k] = lm; results.lock.unlock()
+                } catch {
+                    results.lock.lock(); results.error = error; results.lock.unlock()
+                }
+            }
+        }
+        if let error = results.error { throw error }
+        return results.landmarks
     }
 
     private func newTrack(_ box: PersonBox, _ appearance: Appearance) -> Track {
@@ -216,4 +251,11 @@ extension PersonBox {
 
     /// Intersection over the smaller box's area (1 when one box holds the other).
     public func overlapOfSmaller(_ o: PersonBox) -> Double { intersection(o) / max(min(area, o.area), 1e-9) }
+}
+
+/// Hands values to worker threads that only read them (or, like the tracks, are touched by one
+/// worker each).
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
