@@ -11,6 +11,7 @@ Steps: load the clip and place the camera (synth_gt.py), write the ground truth
 (<name>_gt_2d.csv, <name>_gt_3d_camera.csv, <name>_camera.json), build the scene (floor, back wall,
 light, camera = the OpenCV camera of the ground truth), render one PNG per frame into --frames-dir,
 then encode <name>.mp4 (H.264, yuv420p) with the ffmpeg CLI. The same inputs give the same pixels.
+The Blender scene pieces are in scene.py (shared with render_crowd.py, the multi-person clip).
 
 Engines: WORKBENCH (default; ~0.35 s/frame on 2 idle CPU cores; 'outdoor.sl' studio light, flat
 material colours, the floor bricks painted into an image because Workbench cannot show procedural
@@ -21,16 +22,12 @@ but is slow (the Debian build has no denoiser, so it is off).
 """
 import argparse
 import os
-import subprocess
 import sys
-import time
 
 import bpy
-import numpy as np
-from mathutils import Matrix, Vector
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import figure  # noqa: E402
+import scene  # noqa: E402
 import synth_gt  # noqa: E402
 
 argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
@@ -64,224 +61,19 @@ render_info = dict(engine=args.engine, blender=bpy.app.version_string, style=sty
 synth_gt.write_gt(prefix, J, cam, meta, args.fps, extra=dict(render=render_info))
 print("camera %.2f m away, azimuth %.1f deg" % (cam["distance_m"], cam["azimuth_deg"]), flush=True)
 
-# mocap world (m, Y up) -> Blender world (m, Z up): (x, y, z) -> (x, -z, y)
-MB = np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]], float)
-
-
-def to_bl(p):
-    return np.asarray(p) @ MB.T
-
-
-def srgb(c):
-    """sRGB 0-255 (tuple or 'r,g,b') -> linear RGBA, as Blender's colour sockets want."""
-    c = np.array([float(x) for x in c.split(",")] if isinstance(c, str) else c) / 255.0
-    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    return (*lin, 1.0)
-
-
-# ---------------------------------------------------------------- render settings
-bpy.ops.wm.read_factory_settings(use_empty=True)
-sc = bpy.context.scene
-sc.render.resolution_x, sc.render.resolution_y, sc.render.resolution_percentage = W, H, 100
-sc.render.fps = args.fps
-sc.render.image_settings.file_format = "PNG"
-sc.render.engine = {"EEVEE": "BLENDER_EEVEE", "CYCLES": "CYCLES", "WORKBENCH": "BLENDER_WORKBENCH"}[args.engine]
 workbench = args.engine == "WORKBENCH"
-if args.engine == "CYCLES":
-    sc.cycles.device = "CPU"
-    sc.cycles.samples = args.samples
-    sc.cycles.use_denoising = False       # Debian's Blender has no OpenImageDenoise
-    sc.cycles.max_bounces = 3
-elif args.engine == "EEVEE":
-    ee = sc.eevee
-    ee.taa_render_samples = args.samples
-    ee.use_gtao = True
-    ee.gtao_distance = 0.4
-    ee.use_soft_shadows = True
-    ee.shadow_cube_size = "1024"
-    ee.shadow_cascade_size = "2048"
-else:
-    sh = sc.display.shading
-    sh.light = "STUDIO"
-    sh.studio_light = args.studio_light
-    sh.color_type = "TEXTURE"             # image textures where a material has one, else diffuse_color
-    sh.show_shadows = True
-    sh.shadow_intensity = 0.4
-    sh.show_cavity = False
-    sh.show_specular_highlight = False    # no plastic-looking highlights on the clothes
-if workbench:
-    sc.view_settings.view_transform = "Standard"
-else:
-    sc.view_settings.view_transform = "Filmic"
-    sc.view_settings.look = "Medium High Contrast"
-
-world = bpy.data.worlds.new("world")
-sc.world = world
-world.use_nodes = True
-bg = world.node_tree.nodes["Background"]
-bg.inputs[0].default_value = srgb((200, 212, 228))
-bg.inputs[1].default_value = 0.9
-world.color = srgb((200, 205, 212))[:3]
-
-
-def material(name, rgb, rough=0.6, sss=0.0):
-    m = bpy.data.materials.new(name)
-    m.use_nodes = True
-    p = m.node_tree.nodes["Principled BSDF"]
-    p.inputs["Base Color"].default_value = srgb(rgb)
-    p.inputs["Roughness"].default_value = rough
-    p.inputs["Specular"].default_value = 0.3
-    if sss:
-        p.inputs["Subsurface"].default_value = sss
-        p.inputs["Subsurface Color"].default_value = srgb((230, 120, 100))
-        p.inputs["Subsurface Radius"].default_value = (0.01, 0.004, 0.002)
-    m.diffuse_color = p.inputs["Base Color"].default_value   # the colour Workbench shows
-    return m
-
-
-def brick_floor():
-    m = bpy.data.materials.new("floor")
-    m.use_nodes = True
-    nt = m.node_tree
-    p = nt.nodes["Principled BSDF"]
-    br = nt.nodes.new("ShaderNodeTexBrick")
-    br.inputs["Color1"].default_value = srgb((150, 140, 128))
-    br.inputs["Color2"].default_value = srgb((128, 120, 110))
-    br.inputs["Mortar"].default_value = srgb((95, 90, 85))
-    br.inputs["Scale"].default_value = 1.5
-    br.inputs["Mortar Size"].default_value = 0.01
-    br.inputs["Brick Width"].default_value = 1.0
-    br.inputs["Row Height"].default_value = 0.5
-    tc = nt.nodes.new("ShaderNodeTexCoord")
-    nt.links.new(tc.outputs["Object"], br.inputs["Vector"])
-    nt.links.new(br.outputs["Color"], p.inputs["Base Color"])
-    p.inputs["Roughness"].default_value = 0.8
-    m.diffuse_color = srgb((140, 130, 120))
-    if workbench:   # Workbench cannot show procedural textures, only images: paint the same bricks
-        img = nt.nodes.new("ShaderNodeTexImage")
-        img.image = brick_image()
-        nt.nodes.active = img               # the texture Workbench shows
-    return m
-
-
-def brick_image(px=512, tile_m=2.0, brick_m=(2 / 3, 1 / 3), mortar_m=0.012, seed=0):
-    """A seamless tile_m x tile_m image of running-bond bricks (like the EEVEE brick texture), for
-    Workbench. The floor's UVs repeat it every tile_m metres."""
-    rng = np.random.default_rng(seed)
-    ppm = px / tile_m
-    bw, bh = brick_m[0] * ppm, brick_m[1] * ppm
-    y, x = np.mgrid[0:px, 0:px] + 0.5
-    row = np.floor(y / bh).astype(int)
-    xs = x + (row % 2) * bw / 2
-    col = np.floor(xs / bw).astype(int) % int(round(px / bw))
-    shade = rng.uniform(0, 1, (row.max() + 1, col.max() + 1))[row, col]
-    c1, c2, mortar = np.array([190, 180, 166]), np.array([165, 156, 144]), np.array([120, 114, 106])
-    rgb = (c1[None, None] * shade[..., None] + c2[None, None] * (1 - shade[..., None])) / 255.0
-    m = mortar_m * ppm / 2
-    edge = (np.minimum(y % bh, bh - y % bh) < m) | (np.minimum(xs % bw, bw - xs % bw) < m)
-    rgb[edge] = mortar / 255.0
-    im = bpy.data.images.new("bricks", px, px, alpha=False)
-    im.pixels.foreach_set(np.concatenate([rgb, np.ones((px, px, 1))], -1).astype(np.float32).ravel())
-    im.pack()
-    return im
-
-
-# ---------------------------------------------------------------- floor, back wall, light
-bpy.ops.mesh.primitive_plane_add(size=40, location=(0, 0, 0))
-floor = bpy.context.object
-floor.data.materials.append(brick_floor())
-uv = floor.data.uv_layers.active.data              # 0..1 over 40 m -> the 2 m brick tile repeats
-uv.foreach_set("uv", np.array([d.uv[:] for d in uv], np.float32).ravel() * 20.0)
-cp = to_bl(cam["center"])
-back = -np.array([cp[0], cp[1], 0.0])
-back /= np.linalg.norm(back)                      # horizontal, from the camera through the clip centre
-bpy.ops.mesh.primitive_plane_add(size=1, location=tuple(back * 4.5 + np.array([0, 0, 2.5])))
-wall = bpy.context.object                         # 4.5 m behind the clip centre, 14 m x 5 m
-wall.scale = (14, 5, 1)
-wall.rotation_mode = "XYZ"
-wall.rotation_euler = (np.pi / 2, 0, np.arctan2(back[1], back[0]) + np.pi / 2)
-wall_mat = material("wall", (205, 200, 188), rough=0.9)
-if workbench:
-    wall_mat.diffuse_color = (0.9, 0.88, 0.84, 1)
-wall.data.materials.append(wall_mat)
-
-sun = bpy.data.lights.new("sun", "SUN")           # EEVEE/Cycles only; Workbench uses its studio light
-sun.energy = 3.5
-sun.angle = np.radians(6)
-so = bpy.data.objects.new("sun", sun)
-sc.collection.objects.link(so)
-side = np.cross(back, [0, 0, 1.0])
-sd = -back * 0.6 + side * 0.6 + np.array([0, 0, 1.2])     # from the camera's side, above
-so.rotation_mode = "QUATERNION"
-so.rotation_quaternion = Vector(tuple(-sd)).to_track_quat("-Z", "Y")
-
-# ---------------------------------------------------------------- camera
-# OpenCV rows (right, down, forward) in the mocap world -> Blender camera axes (x right, y up,
-# looking along -z) in the Blender world. A 36 mm sensor fitted horizontally gives fx exactly;
-# Blender's principal point is the image centre, as cx = W/2, cy = H/2 of K.
-R = cam["R"]
-cols = np.stack([MB @ R[0], -(MB @ R[1]), -(MB @ R[2])], 1)
-camd = bpy.data.cameras.new("cam")
-camd.sensor_fit = "HORIZONTAL"
-camd.sensor_width = 36.0
-camd.lens = cam["K"][0, 0] * 36.0 / W
-camd.clip_start = 0.05
-camd.clip_end = 100
-co = bpy.data.objects.new("cam", camd)
-sc.collection.objects.link(co)
-Mw = Matrix.Identity(4)
-for i in range(3):
-    for j in range(3):
-        Mw[i][j] = cols[i, j]
-    Mw[i][3] = cp[i]
-co.matrix_world = Mw
-sc.camera = co
-
-# ---------------------------------------------------------------- the figure
-mats = dict(skin=material("skin", (222, 170, 138), rough=0.55, sss=0.0 if workbench else 0.15),
-            shirt=material("shirt", args.shirt, rough=0.85),
-            trousers=material("trousers", args.trousers, rough=0.8),
-            shoes=material("shoes", (35, 32, 30), rough=0.5),
-            hair=material("hair", (45, 32, 24), rough=0.7),
-            eye_white=material("eye_white", (235, 232, 225), rough=0.3),
-            eye_dark=material("eye_dark", (25, 18, 14), rough=0.2),
-            lips=material("lips", (165, 85, 80), rough=0.5))
-V0, F0, FM0 = figure.build_figure(J[0], style)
-me = bpy.data.meshes.new("body")
-me.from_pydata(to_bl(V0).tolist(), [], F0.tolist())
-for name in figure.MATS:
-    me.materials.append(mats[name])
-me.polygons.foreach_set("material_index", FM0.astype(np.int32))
-me.polygons.foreach_set("use_smooth", np.ones(len(F0), bool))
-me.update()
-body = bpy.data.objects.new("body", me)
-sc.collection.objects.link(body)
+sc = scene.setup_render(W, H, args.fps, args.engine, args.samples, args.studio_light)
+scene.add_stage(sc, cam["center"], workbench)      # floor, back wall, sun
+scene.add_camera(sc, cam, W)
+mats = scene.figure_materials(args.shirt, args.trousers, workbench)
+me = scene.add_figure(sc, J[0], style, mats)
 
 # ---------------------------------------------------------------- render, encode
 frames_dir = args.frames_dir or prefix + "_frames"
-os.makedirs(frames_dir, exist_ok=True)
-times = []
 todo = [int(x) for x in args.preview_frames.split(",") if x] or list(range(len(J)))
-n_render = len(todo)
-for i in todo:
-    t0 = time.time()
-    V, _, _ = figure.build_figure(J[i], style)    # same topology every frame: move the vertices only
-    me.vertices.foreach_set("co", to_bl(V).astype(np.float32).ravel())
-    me.update()
-    sc.frame_set(i + 1)
-    sc.render.filepath = os.path.join(frames_dir, "%05d.png" % i)
-    bpy.ops.render.render(write_still=True)
-    times.append(time.time() - t0)
-    if i % 25 == 0 or args.preview_frames:
-        print("frame %d/%d %.2f s" % (i, len(J), times[-1]), flush=True)
-rest = times[1:] if len(times) > 1 else times
-print("RENDER_TIME %d frames, mean %.2f s/frame (first frame %.2f s), total %.0f s"
-      % (n_render, float(np.mean(rest)), times[0], sum(times)), flush=True)
+scene.render_frames(sc, todo, lambda i: scene.update_figure(me, J[i], style), frames_dir, len(J),
+                    verbose_all=bool(args.preview_frames))
 if args.preview_frames:
     print("preview: PNGs in %s, no mp4" % frames_dir)
     sys.exit(0)
-subprocess.run(["ffmpeg", "-y", "-loglevel", "error", "-framerate", str(args.fps),
-                "-i", os.path.join(frames_dir, "%05d.png"), "-c:v", "libx264", "-preset", "medium",
-                "-crf", str(args.crf), "-pix_fmt", "yuv420p", "-movflags", "+faststart",
-                "-map_metadata", "-1", prefix + ".mp4"], check=True)
-print("wrote %s.mp4 (%.0f kB)" % (prefix, os.path.getsize(prefix + ".mp4") / 1000), flush=True)
+scene.encode_mp4(frames_dir, args.fps, args.crf, prefix + ".mp4")
