@@ -66,33 +66,37 @@ public final class BlazePose {
         }
     }
 
-    /// Every person in a wide image: the detector on the whole image and on square tiles along its
-    /// long side (overlapping by a third), so that people small in the letterboxed whole (their
-    /// height a sixth of a 16:9 frame's) are still seen; the results merged by weighted NMS. Images
-    /// closer to square than 3:2 get the whole-image pass only.
-    public func detectAllTiled(_ image: RGBImage) throws -> [(detection: PoseDetection, roi: NormalizedRect)] {
-        let W = Double(image.width), H = Double(image.height)
-        let long = max(W, H), side = min(W, H)
-        guard long / side >= 1.5 else { return try detectAll(image) }
-        var found = try detectAll(image).map(\.detection)
-        let size = PoseDetectorSpec.inputSize
-        let tiles = Int((long - side) / (side * 2 / 3)) + 2
-        for k in 0..<tiles {
-            let offset = (long - side) * Double(k) / Double(tiles - 1)
-            let (x0, y0) = W >= H ? (offset, 0.0) : (0.0, offset)
-            let tile = PixelRect(cx: x0 + side / 2, cy: y0 + side / 2, width: side, height: side, rotation: 0)
-            let bytes = cropRotatedRect(image, tile, tensorWidth: size, tensorHeight: size, border: .zero)
-            try detector.run(tensorFromBytes(bytes, lo: -1, hi: 1))
-            // Tile-normalised → image-normalised.
-            func map(_ q: SIMD2<Float>) -> SIMD2<Float> {
-                SIMD2(Float((x0 + Double(q.x) * side) / W), Float((y0 + Double(q.y) * side) / H))
-            }
-            for d in weightedNonMaxSuppression(decodePoseDetections(boxes: detector.output(0), scores: detector.output(1), minScore: options.minDetectionScore)) {
-                let lo = map(SIMD2(d.box[0], d.box[1])), hi = map(SIMD2(d.box[2], d.box[3]))
-                found.append(PoseDetection(score: d.score, box: SIMD4(lo.x, lo.y, hi.x, hi.y), keypoints: d.keypoints.map(map)))
-            }
+    /// Square tiles over the image for finding people too small for the whole-image pass (the
+    /// detector sees the whole image letterboxed to 224 px, where a person a quarter of a frame's
+    /// height is about 50 px and often missed): side two thirds of the shorter image side, a third
+    /// overlapping. Empty for images too small to gain from them.
+    public static func detectionTiles(width W: Int, height H: Int) -> [PersonBox] {
+        let side = Double(min(W, H)) * 2 / 3
+        guard side >= Double(PoseDetectorSpec.inputSize) else { return [] }
+        func offsets(_ length: Double) -> [Double] {
+            let n = Int(((length - side) / (side * 2 / 3)).rounded(.up)) + 1
+            return n <= 1 ? [0] : (0..<n).map { (length - side) * Double($0) / Double(n - 1) }
         }
-        return weightedNonMaxSuppression(found).map { ($0, poseRoi(from: $0, imageWidth: image.width, imageHeight: image.height)) }
+        return offsets(Double(H)).flatMap { y in offsets(Double(W)).map { x in PersonBox(x: x, y: y, width: side, height: side) } }
+    }
+
+    /// The detector on one square tile of the image (detectionTiles), results in image coordinates
+    /// with their ROIs, best first.
+    public func detectAll(_ image: RGBImage, tile: PersonBox) throws -> [(detection: PoseDetection, roi: NormalizedRect)] {
+        let size = PoseDetectorSpec.inputSize
+        let W = Double(image.width), H = Double(image.height)
+        let rect = PixelRect(cx: tile.x + tile.width / 2, cy: tile.y + tile.height / 2, width: tile.width, height: tile.height, rotation: 0)
+        let bytes = cropRotatedRect(image, rect, tensorWidth: size, tensorHeight: size, border: .zero)
+        try detector.run(tensorFromBytes(bytes, lo: -1, hi: 1))
+        // Tile-normalised → image-normalised.
+        func map(_ q: SIMD2<Float>) -> SIMD2<Float> {
+            SIMD2(Float((tile.x + Double(q.x) * tile.width) / W), Float((tile.y + Double(q.y) * tile.height) / H))
+        }
+        return weightedNonMaxSuppression(decodePoseDetections(boxes: detector.output(0), scores: detector.output(1), minScore: options.minDetectionScore)).map { d in
+            let lo = map(SIMD2(d.box[0], d.box[1])), hi = map(SIMD2(d.box[2], d.box[3]))
+            let mapped = PoseDetection(score: d.score, box: SIMD4(lo.x, lo.y, hi.x, hi.y), keypoints: d.keypoints.map(map))
+            return (mapped, poseRoi(from: mapped, imageWidth: image.width, imageHeight: image.height))
+        }
     }
 
     /// PoseLandmarkByRoiCpu: landmarks of the person inside `roi`, or nil when the model's presence

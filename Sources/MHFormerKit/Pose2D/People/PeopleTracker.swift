@@ -26,8 +26,11 @@ public struct TrackedPerson: Sendable {
 
 public final class PeopleTracker {
     public struct Options: Sendable {
-        /// Run the detector at least this often (frames) to find people who enter.
-        public var detectEveryFrames = 10
+        /// Run one detector pass every this many frames to find people who enter: the whole image
+        /// every other pass, one tile (BlazePose.detectionTiles) in turn between, so a newcomer is
+        /// looked for in the whole image every 2 × this many frames and in each tile every
+        /// 2 × tiles × this many frames.
+        public var detectEveryFrames = 2
         /// A lost person found again within this many frames keeps their ID.
         public var maxGapFrames = 15
         /// A detection whose box overlaps a tracked person's by more than this (intersection over the
@@ -35,6 +38,9 @@ public final class PeopleTracker {
         public var sameDetectionOverlap = 0.5
         /// Two tracks whose landmark boxes overlap this much (intersection over union) follow one person.
         public var duplicateIoU = 0.6
+        /// A tracked person whose clothes colours (Appearance, RMS over 0..1) differ this much from
+        /// their history is taken to be someone else.
+        public var maxAppearanceChange = 0.15
         /// At most this many people at once (each costs a landmark run per frame).
         public var maxPeople = 16
         public init() {}
@@ -49,6 +55,10 @@ public final class PeopleTracker {
     private var tracks: [Track] = []
     private var nextID = 1
     private var frame = -1
+    /// The detector's tiles for this video's frame size (BlazePose.detectionTiles) and the next pass
+    /// of the cycle (the whole image, then each tile).
+    private var tiles: [PersonBox]?
+    private var nextPass = 0
     /// Detector runs so far and frames processed (for the speed summary).
     public private(set) var detectorRuns = 0
     public var framesSeen: Int { frame + 1 }
@@ -69,6 +79,7 @@ public final class PeopleTracker {
         var velocity = SIMD2<Double>(0, 0)
         var lastFrame: Int
         var appearance: Appearance
+        var framesSeen = 0
         init(id: Int, tracker: BlazePoseTracker, box: PersonBox, frame: Int, appearance: Appearance) {
             self.id = id; self.tracker = tracker; self.box = box; self.lastFrame = frame; self.appearance = appearance
         }
@@ -81,33 +92,60 @@ public final class PeopleTracker {
         var lostNow = false
         let tracked = tracks.filter { $0.tracker.isTracking }
         for (track, lm) in zip(tracked, try trackInParallel(tracked, image)) {
-            if let lm {
-                let box = PersonBox.landmarkBounds(lm, width: image.width, height: image.height)
-                seen.append((track, TrackedPerson(id: track.id, landmarks: lm, box: box), Appearance(lm, image)))
-            } else {
+            guard let lm else { lostNow = true; continue }
+            let box = PersonBox.landmarkBounds(lm, width: image.width, height: image.height)
+            let appearance = Appearance(lm, image)
+            // A track whose person suddenly wears other clothes has slid onto someone passing in
+            // front: it lets go, and the detector finds both people again.
+            if track.framesSeen >= 3, appearance.distance(track.appearance) > options.maxAppearanceChange {
+                track.tracker.reset()
                 lostNow = true
+                continue
             }
+            seen.append((track, TrackedPerson(id: track.id, landmarks: lm, box: box), appearance))
         }
         seen = mergeDuplicates(seen, lost: &lostNow)
 
-        let recentlyLost = tracks.contains { !$0.tracker.isTracking && frame - $0.lastFrame <= options.maxGapFrames }
-        if lostNow || recentlyLost || seen.isEmpty || frame % options.detectEveryFrames == 0 {
+        // Detector passes this frame (nil: the whole image; a box: one tile of it).
+        var passes: [PersonBox?] = []
+        if tiles == nil { tiles = BlazePose.detectionTiles(width: image.width, height: image.height) }
+        if frame == 0 {
+            passes = [nil] + tiles!                         // everyone there from the start, at once
+        } else if seen.isEmpty || frame % options.detectEveryFrames == 0 {
+            // Newcomers: every other pass the whole image (people of some size, found at once), and
+            // in between the next tile (people small in the frame, found within a second or two).
+            passes.append(nextPass % 2 == 0 || tiles!.isEmpty ? nil : tiles![(nextPass / 2) % tiles!.count])
+            nextPass += 1
+        }
+        // Someone lost (this frame or recently) where they should still be in view: the tile where
+        // they were heading (the whole image when there are no tiles). People who walked out of the
+        // image are left to the cycle above.
+        let inView = PersonBox(x: 0, y: 0, width: Double(image.width), height: Double(image.height))
+        for t in tracks where !t.tracker.isTracking && frame - t.lastFrame <= options.maxGapFrames {
+            let predicted = t.box.center + t.velocity * Double(frame - t.lastFrame)
+            guard predicted.x > inView.x, predicted.x < inView.width, predicted.y > 0, predicted.y < inView.height else { continue }
+            let pass = tiles!.min(by: { distance($0.center, predicted) < distance($1.center, predicted) })
+            if !passes.contains(pass) { passes.append(pass) }
+        }
+        var detections: [(detection: PoseDetection, roi: NormalizedRect)] = []
+        for pass in passes {
             detectorRuns += 1
-            for (detection, roi) in try pose.detectAllTiled(image) where seen.count < options.maxPeople {
-                let b = detection.box
-                let box = PersonBox(x: Double(b.x) * Double(image.width), y: Double(b.y) * Double(image.height),
-                                    width: Double(b.z - b.x) * Double(image.width), height: Double(b.w - b.y) * Double(image.height))
-                if seen.contains(where: { box.overlapOfSmaller($0.person.box) > options.sameDetectionOverlap }) { continue }
-                let tracker = BlazePoseTracker(pose: pose)
-                tracker.start(from: roi)
-                guard let lm = try tracker.process(image, detectWhenLost: false) else { continue }
-                let lmBox = PersonBox.landmarkBounds(lm, width: image.width, height: image.height)
-                if seen.contains(where: { lmBox.iou($0.person.box) > options.duplicateIoU || lmBox.overlapOfSmaller($0.person.box) > 0.8 }) { continue }
-                let appearance = Appearance(lm, image)
-                let track = reidentify(box: lmBox, appearance: appearance, excluding: seen.map(\.track.id)) ?? newTrack(lmBox, appearance)
-                track.tracker = tracker
-                seen.append((track, TrackedPerson(id: track.id, landmarks: lm, box: lmBox), appearance))
-            }
+            detections += try pass.map { try pose.detectAll(image, tile: $0) } ?? pose.detectAll(image)
+        }
+        for (detection, roi) in detections.sorted(by: { $0.detection.score > $1.detection.score }) where seen.count < options.maxPeople {
+            let b = detection.box
+            let box = PersonBox(x: Double(b.x) * Double(image.width), y: Double(b.y) * Double(image.height),
+                                width: Double(b.z - b.x) * Double(image.width), height: Double(b.w - b.y) * Double(image.height))
+            if seen.contains(where: { box.overlapOfSmaller($0.person.box) > options.sameDetectionOverlap }) { continue }
+            let tracker = BlazePoseTracker(pose: pose)
+            tracker.start(from: roi)
+            guard let lm = try tracker.process(image, detectWhenLost: false) else { continue }
+            let lmBox = PersonBox.landmarkBounds(lm, width: image.width, height: image.height)
+            if seen.contains(where: { lmBox.iou($0.person.box) > options.duplicateIoU || lmBox.overlapOfSmaller($0.person.box) > 0.8 }) { continue }
+            let appearance = Appearance(lm, image)
+            let track = reidentify(box: lmBox, appearance: appearance, excluding: seen.map(\.track.id)) ?? newTrack(lmBox, appearance)
+            track.tracker = tracker
+            seen.append((track, TrackedPerson(id: track.id, landmarks: lm, box: lmBox), appearance))
         }
 
         for s in seen {
@@ -118,6 +156,7 @@ public final class PeopleTracker {
             t.box = s.person.box
             t.lastFrame = frame
             t.appearance = t.appearance.blended(with: s.appearance, weight: 0.1)
+            t.framesSeen += 1
         }
         // Tracks lost for longer than the gap are closed for good.
         tracks.removeAll { !$0.tracker.isTracking && frame - $0.lastFrame > options.maxGapFrames }
@@ -233,6 +272,8 @@ struct Appearance: Sendable {
         Appearance(values: zip(values, other.values).map { $0 * (1 - weight) + $1 * weight })
     }
 }
+
+private func distance(_ a: SIMD2<Double>, _ b: SIMD2<Double>) -> Double { ((a - b) * (a - b)).sum().squareRoot() }
 
 extension PersonBox {
     var center: SIMD2<Double> { SIMD2(x + width / 2, y + height / 2) }
