@@ -10,7 +10,9 @@
 #   crowd3_cross_camera.json     K, R, t, conventions, per person: sequence, gait cycle, source frame per frame
 #
 # Usage: Scripts/sample/render-crowd-video.sh [render_crowd.py options, which override the defaults]
-#   --people 2|3|4 (4 = benchmark variant), --res 640x480|1280x720, --seconds 6, --name NAME, --out-dir DIR
+#   --people 2|3|4 (4 = benchmark variant), --res 640x480|1280x720, --seconds 6, --name NAME, --out-dir DIR,
+#   --solo K (only person K, the other mannequins left out; needs its own --name), e.g. person 2 alone:
+#   Scripts/sample/render-crowd-video.sh --solo 2 --name crowd3_cross_solo2 --out-dir /tmp/crowd-solo
 #   e.g. the 4-person speed benchmark clip (not committed):
 #   Scripts/sample/render-crowd-video.sh --people 4 --res 1280x720 --name crowd4_bench --out-dir /tmp/crowd-bench
 # Needs: blender and python3-numpy (apt-get install -y blender python3-numpy), ffmpeg, and the CMU mocap in

@@ -28,6 +28,13 @@ One row per person per frame in which that person's pelvis projects inside the i
 in_image = fraction of the 17 joints inside the image; occluded = 1 when the 2D joint box of a person nearer to the
 camera (pelvis depth) covers more than 50 % of this person's joint box. Persons are numbered 1.. in order of first
 appearance (first frame with the pelvis in the image); the plan asserts that.
+
+--solo K (1-based): person K alone, for running the single-person pipeline on one person of the clip. The walks
+are built exactly as without it (all --people of them), then only person K is kept: same path, motion, clothes,
+camera and frames. The files hold only person K's rows, still numbered K; they equal the full clip's rows of
+person K except `occluded`, which is 0 throughout (nobody else is there). The JSON gets a `solo` entry with the
+full clip's occluded frames of person K. Give it its own --name (default crowd<people>_cross_solo<K>); the full
+clip's name is refused so that a solo run cannot overwrite it.
 """
 import argparse
 import csv
@@ -161,9 +168,11 @@ def visibility(uv, Xc, W, H):
     return pelvis_in, in_image, cover > 0.5, cover
 
 
-def write_crowd_gt(prefix, Js, cam, infos, fps, extra=None):
-    """Js: list of (T,17,3) world joints, person 1 first. Writes the CSVs and the JSON; returns a summary dict."""
+def write_crowd_gt(prefix, Js, cam, infos, fps, extra=None, numbers=None):
+    """Js: list of (T,17,3) world joints, person 1 first. numbers: the person number written for each entry of Js
+    (default 1, 2, ...; solo() gives [K]). Writes the CSVs and the JSON; returns a summary dict."""
     K, R, t, W, H = cam["K"], cam["R"], cam["t"], cam["width"], cam["height"]
+    numbers = numbers or list(range(1, len(Js) + 1))
     Xc, uv = synth_gt.project(np.stack(Js), K, R, t)          # (P,T,17,3), (P,T,17,2)
     assert (Xc[..., 2] > 0.5).all(), "every joint must stay in front of the camera"
     pelvis_in, in_image, occluded, cover = visibility(uv, Xc, W, H)
@@ -185,13 +194,13 @@ def write_crowd_gt(prefix, Js, cam, infos, fps, extra=None):
                 if not pelvis_in[p, i]:
                     continue
                 vis = [f32(in_image[p, i]), int(occluded[p, i])]
-                w2.writerow([i, p + 1, f32(i / fps), W, H] + [f32(v) for v in uv[p, i].reshape(-1)] + vis)
-                w3.writerow([i, p + 1, f32(i / fps)] + [f32(v) for v in rel[p, i].reshape(-1)] + vis)
+                w2.writerow([i, numbers[p], f32(i / fps), W, H] + [f32(v) for v in uv[p, i].reshape(-1)] + vis)
+                w3.writerow([i, numbers[p], f32(i / fps)] + [f32(v) for v in rel[p, i].reshape(-1)] + vis)
     summary = []
     for p in range(P):
         full = pelvis_in[p] & (in_image[p] == 1.0)
         occ = np.nonzero(occluded[p] & pelvis_in[p])[0]
-        summary.append(dict(person=p + 1, rows=int(pelvis_in[p].sum()), first_frame=first[p],
+        summary.append(dict(person=numbers[p], rows=int(pelvis_in[p].sum()), first_frame=first[p],
                             last_frame=int(T - 1 - np.argmax(pelvis_in[p][::-1])) if pelvis_in[p].any() else None,
                             frames_all_joints_in=int(full.sum()), frames_occluded=int(len(occ)),
                             occluded_frames=_ranges(occ)))
@@ -209,7 +218,7 @@ def write_crowd_gt(prefix, Js, cam, infos, fps, extra=None):
                                  "persons[p].pelvis_camera_m[frame] for absolute camera coordinates")
     persons = []
     for p, inf in enumerate(infos):
-        d = dict(person=p + 1, **inf)
+        d = dict(person=numbers[p], **inf)
         d["pelvis_camera_m"] = np.round(Xc[p, :, 0], 6).tolist()
         d["visibility"] = summary[p]
         persons.append(d)
@@ -256,6 +265,24 @@ def build(people, seconds, fps, W, H, mocap_dir, hfov=60.0):
     return Js, infos, crowd_camera(W, H, hfov)
 
 
+def solo(Js, infos, cam, k):
+    """Person k (1-based) of the clip alone. -> (Js, infos, numbers, extra) for write_crowd_gt: the same walk of
+    person k (not rebuilt), number k, and a `solo` JSON entry with the full clip's occluded frames of person k."""
+    P = len(Js)
+    assert 1 <= k <= P, "--solo must be a person of the clip, 1..%d" % P
+    Xc, uv = synth_gt.project(np.stack(Js), cam["K"], cam["R"], cam["t"])
+    pelvis_in, _, occluded, _ = visibility(uv, Xc, cam["width"], cam["height"])
+    first = [int(np.argmax(pelvis_in[p])) if pelvis_in[p].any() else len(pelvis_in[p]) for p in range(P)]
+    assert all(first[p] < first[p + 1] for p in range(P - 1)), \
+        "persons must be numbered in order of first appearance, got first frames %s" % first
+    occ = np.nonzero(occluded[k - 1] & pelvis_in[k - 1])[0]
+    entry = dict(person=k, of_people=P, full_clip_occluded_frames=_ranges(occ),
+                 note="person %d of the %d-person clip alone: the same path, motion, clothes, camera and frames, the "
+                      "other people left out; the rows equal the full clip's rows of person %d except `occluded` "
+                      "(0 here; the full clip's are in full_clip_occluded_frames)" % (k, P, k))
+    return [Js[k - 1]], [infos[k - 1]], [k], dict(solo=entry)
+
+
 def print_summary(res, infos, fps):
     for s, inf in zip(res["summary"], infos):
         print("person %d %-10s cycle %s seam %.3f m, %.2f m/s: pelvis in image frames %d-%s (%d rows), all 17 joints "
@@ -271,21 +298,39 @@ def add_args(ap):
     ap.add_argument("--seconds", type=float, default=6.0)
     ap.add_argument("--fps", type=int, default=25, help="must divide 50")
     ap.add_argument("--hfov", type=float, default=60.0)
-    ap.add_argument("--name", default=None, help="file name stem of the outputs (default crowd<people>_cross)")
+    ap.add_argument("--solo", type=int, default=None, metavar="K",
+                    help="only person K (1-based) of the clip, the others left out (same path, motion, camera)")
+    ap.add_argument("--name", default=None,
+                    help="file name stem of the outputs (default crowd<people>_cross, with --solo K "
+                         "crowd<people>_cross_solo<K>)")
     ap.add_argument("--out-dir", default="Samples")
     ap.add_argument("--mocap", default=synth_gt.DEFAULT_MOCAP, help="folder with index.json (env MOCAP_DIR)")
+
+
+def check_args(ap, a):
+    """Fills in the default --name and checks --solo (ap.error exits with a message)."""
+    full = "crowd%d_cross" % a.people
+    if a.solo is not None:
+        if not 1 <= a.solo <= a.people:
+            ap.error("--solo %d: the clip has persons 1..%d" % (a.solo, a.people))
+        if a.name == full:
+            ap.error("--solo would overwrite the full clip %s: give it its own --name, e.g. %s_solo%d"
+                     % (full, full, a.solo))
+        a.name = a.name or "%s_solo%d" % (full, a.solo)
+    a.name = a.name or full
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_args(ap)
     a = ap.parse_args()
-    a.name = a.name or "crowd%d_cross" % a.people
+    check_args(ap, a)
     W, H = [int(x) for x in a.res.split("x")]
     Js, infos, cam = build(a.people, a.seconds, a.fps, W, H, a.mocap, a.hfov)
     os.makedirs(a.out_dir, exist_ok=True)
-    res = write_crowd_gt(os.path.join(a.out_dir, a.name), Js, cam, infos, a.fps)
-    print_summary(res, infos, a.fps)
+    Jw, iw, numbers, extra = solo(Js, infos, cam, a.solo) if a.solo else (Js, infos, None, None)
+    res = write_crowd_gt(os.path.join(a.out_dir, a.name), Jw, cam, iw, a.fps, extra=extra, numbers=numbers)
+    print_summary(res, iw, a.fps)
     print("closest pelvis-to-pelvis distance %.2f m" % min_distance(Js))
 
 
