@@ -63,7 +63,7 @@ public enum PeopleKeypointExtractor {
         // Per ID: the rows it was seen in and what was seen (sparse until the video ends).
         var seen: [Int: [(row: Int, person: PersonInFrame)]] = [:]
         var poseError: Error?
-        let summary = try reader.forEachFrame { frame in
+        let summary = try reader.forEachFramePrefetched { frame in
             let image = RGBImage(width: frame.width, height: frame.height, pixels: frame.pixels)
             let found: [PersonInFrame]
             do { found = try estimator.estimate(image, frameIndex: frame.index) } catch { poseError = error; return false }

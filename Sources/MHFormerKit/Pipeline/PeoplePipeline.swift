@@ -59,7 +59,11 @@ extension PosePipeline {
 
         // 3D: everyone's windows batched together, then each person post-processed on their own.
         let liftStart = Date()
-        let lifted = Lifter(model: model).lift(people: video.people.map(\.keypoints), flip: job.lifting.flip)
+        // People lifted side by side, one BLAS thread each, when there are several and cores to spare.
+        let liftWorkers = min(threads, video.people.count)
+        if liftWorkers > 1 { setBLASThreads(1) }
+        let lifted = Lifter(model: model).lift(people: video.people.map(\.keypoints), flip: job.lifting.flip, workers: liftWorkers)
+        setBLASThreads(threads)
         let secondsLift = Date().timeIntervalSince(liftStart)
         var scene: WorldFrame?
         if job.post.coordinates == .world {

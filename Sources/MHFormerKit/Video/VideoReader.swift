@@ -52,6 +52,60 @@ public final class VideoReader: @unchecked Sendable {
         return summary
     }
 
+    /// `forEachFrame` with the decoding on a thread of its own, up to `depth` frames ahead of
+    /// `body`: decoding the next frame overlaps the work on this one (the multi-person tracker
+    /// keeps both cores busy this way). Same frames, same order, same summary.
+    @discardableResult
+    public func forEachFramePrefetched(depth: Int = 2, _ body: (VideoFrame) throws -> Bool) throws -> DecodeSummary {
+        final class Channel: @unchecked Sendable {
+            let condition = NSCondition()
+            var frames: [VideoFrame] = []
+            var stop = false, finished = false
+            var summary: Result<DecodeSummary, Error>?
+        }
+        let channel = Channel()
+        let reader = UnsafeSendable(self)
+        let producer = Thread {
+            let result = Result {
+                try reader.value.forEachFrame { frame in
+                    channel.condition.lock()
+                    defer { channel.condition.unlock() }
+                    while channel.frames.count >= depth && !channel.stop { channel.condition.wait() }
+                    if channel.stop { return false }
+                    channel.frames.append(frame)
+                    channel.condition.broadcast()
+                    return true
+                }
+            }
+            channel.condition.lock()
+            channel.summary = result
+            channel.finished = true
+            channel.condition.broadcast()
+            channel.condition.unlock()
+        }
+        producer.start()
+        var bodyError: Error?
+        while true {
+            channel.condition.lock()
+            while channel.frames.isEmpty && !channel.finished { channel.condition.wait() }
+            guard !channel.frames.isEmpty else { channel.condition.unlock(); break }
+            let frame = channel.frames.removeFirst()
+            channel.condition.broadcast()
+            channel.condition.unlock()
+            var more = false
+            do { more = try body(frame) } catch { bodyError = error }
+            if !more {
+                channel.condition.lock(); channel.stop = true; channel.condition.broadcast(); channel.condition.unlock()
+                break
+            }
+        }
+        channel.condition.lock()
+        while !channel.finished { channel.condition.wait() }
+        channel.condition.unlock()
+        if let bodyError { throw bodyError }
+        return try channel.summary!.get()
+    }
+
     private func takeSession() throws -> DecoderSession {
         lock.lock()
         let session = openedSession

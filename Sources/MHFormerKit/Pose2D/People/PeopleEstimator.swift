@@ -39,7 +39,7 @@ public final class PeopleEstimator {
     }
 
     public var summary: String? {
-        var parts = ["person detector on \(tracker.detectorRuns) of \(tracker.framesSeen) frames"]
+        var parts = ["person detector \(tracker.detectorRuns) runs in \(tracker.framesSeen) frames, \(tracker.candidateRuns) new-person checks"]
         if let model, crops > 0 {
             parts.append(String(format: "%@ %.0f ms per person%@", model.name, 1000 * seconds / Double(crops), flipTest ? ", flip test" : ""))
         }

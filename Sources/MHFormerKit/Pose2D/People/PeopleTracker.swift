@@ -30,12 +30,12 @@ public final class PeopleTracker {
         /// every other pass, one tile (BlazePose.detectionTiles) in turn between, so a newcomer is
         /// looked for in the whole image every 2 × this many frames and in each tile every
         /// 2 × tiles × this many frames.
-        public var detectEveryFrames = 2
+        public var detectEveryFrames = 4
         /// A lost person found again within this many frames keeps their ID.
         public var maxGapFrames = 15
-        /// A detection whose box overlaps a tracked person's by more than this (intersection over the
-        /// smaller box) is that person.
-        public var sameDetectionOverlap = 0.5
+        /// A detection whose mid-hip lies within this fraction of a tracked person's height from
+        /// their hips is that person.
+        public var sameDetectionHipDistance = 0.25
         /// Two tracks whose landmark boxes overlap this much (intersection over union) follow one person.
         public var duplicateIoU = 0.6
         /// A tracked person whose clothes colours (Appearance, RMS over 0..1) differ this much from
@@ -62,6 +62,8 @@ public final class PeopleTracker {
     /// Detector runs so far and frames processed (for the speed summary).
     public private(set) var detectorRuns = 0
     public var framesSeen: Int { frame + 1 }
+    /// Landmark runs on detections that were not a tracked person (new people, or rejected).
+    public private(set) var candidateRuns = 0
 
     /// `workers`: more copies of the models (same files) to track people in parallel.
     public init(pose: BlazePose, options: Options = Options(), workers: [BlazePose] = []) {
@@ -80,6 +82,8 @@ public final class PeopleTracker {
         var lastFrame: Int
         var appearance: Appearance
         var framesSeen = 0
+        /// The region of interest of the last frame the person was seen in.
+        var lastRoi: NormalizedRect?
         init(id: Int, tracker: BlazePoseTracker, box: PersonBox, frame: Int, appearance: Appearance) {
             self.id = id; self.tracker = tracker; self.box = box; self.lastFrame = frame; self.appearance = appearance
         }
@@ -91,7 +95,10 @@ public final class PeopleTracker {
         var seen: [(track: Track, person: TrackedPerson, appearance: Appearance)] = []
         var lostNow = false
         let tracked = tracks.filter { $0.tracker.isTracking }
-        for (track, lm) in zip(tracked, try trackInParallel(tracked, image)) {
+        let passes = detectorPasses(image, nobodyTracked: tracked.isEmpty)
+        // The tracked people's landmark models and this frame's detector passes, side by side.
+        let (landmarks, detections) = try runInParallel(tracked, passes, image)
+        for (track, lm) in zip(tracked, landmarks) {
             guard let lm else { lostNow = true; continue }
             let box = PersonBox.landmarkBounds(lm, width: image.width, height: image.height)
             let appearance = Appearance(lm, image)
@@ -105,39 +112,15 @@ public final class PeopleTracker {
             seen.append((track, TrackedPerson(id: track.id, landmarks: lm, box: box), appearance))
         }
         seen = mergeDuplicates(seen, lost: &lostNow)
+        try reacquireLost(image, into: &seen)
 
-        // Detector passes this frame (nil: the whole image; a box: one tile of it).
-        var passes: [PersonBox?] = []
-        if tiles == nil { tiles = BlazePose.detectionTiles(width: image.width, height: image.height) }
-        if frame == 0 {
-            passes = [nil] + tiles!                         // everyone there from the start, at once
-        } else if seen.isEmpty || frame % options.detectEveryFrames == 0 {
-            // Newcomers: every other pass the whole image (people of some size, found at once), and
-            // in between the next tile (people small in the frame, found within a second or two).
-            passes.append(nextPass % 2 == 0 || tiles!.isEmpty ? nil : tiles![(nextPass / 2) % tiles!.count])
-            nextPass += 1
-        }
-        // Someone lost (this frame or recently) where they should still be in view: the tile where
-        // they were heading (the whole image when there are no tiles). People who walked out of the
-        // image are left to the cycle above.
-        let inView = PersonBox(x: 0, y: 0, width: Double(image.width), height: Double(image.height))
-        for t in tracks where !t.tracker.isTracking && frame - t.lastFrame <= options.maxGapFrames {
-            let predicted = t.box.center + t.velocity * Double(frame - t.lastFrame)
-            guard predicted.x > inView.x, predicted.x < inView.width, predicted.y > 0, predicted.y < inView.height else { continue }
-            let pass = tiles!.min(by: { distance($0.center, predicted) < distance($1.center, predicted) })
-            if !passes.contains(pass) { passes.append(pass) }
-        }
-        var detections: [(detection: PoseDetection, roi: NormalizedRect)] = []
-        for pass in passes {
-            detectorRuns += 1
-            detections += try pass.map { try pose.detectAll(image, tile: $0) } ?? pose.detectAll(image)
-        }
         for (detection, roi) in detections.sorted(by: { $0.detection.score > $1.detection.score }) where seen.count < options.maxPeople {
-            let b = detection.box
-            let box = PersonBox(x: Double(b.x) * Double(image.width), y: Double(b.y) * Double(image.height),
-                                width: Double(b.z - b.x) * Double(image.width), height: Double(b.w - b.y) * Double(image.height))
-            if seen.contains(where: { box.overlapOfSmaller($0.person.box) > options.sameDetectionOverlap }) { continue }
+            // The detector's first keypoint is the person's mid-hip: near a tracked person's hips,
+            // it is that person.
+            let hip = SIMD2(Double(detection.keypoints[0].x) * Double(image.width), Double(detection.keypoints[0].y) * Double(image.height))
+            if seen.contains(where: { distance(hip, $0.person.hipCentre(image)) < options.sameDetectionHipDistance * $0.person.box.height }) { continue }
             let tracker = BlazePoseTracker(pose: pose)
+            candidateRuns += 1
             tracker.start(from: roi)
             guard let lm = try tracker.process(image, detectWhenLost: false) else { continue }
             let lmBox = PersonBox.landmarkBounds(lm, width: image.width, height: image.height)
@@ -157,37 +140,118 @@ public final class PeopleTracker {
             t.lastFrame = frame
             t.appearance = t.appearance.blended(with: s.appearance, weight: 0.1)
             t.framesSeen += 1
+            t.lastRoi = s.person.landmarks.roi
         }
         // Tracks lost for longer than the gap are closed for good.
         tracks.removeAll { !$0.tracker.isTracking && frame - $0.lastFrame > options.maxGapFrames }
         return seen.map(\.person).sorted { $0.id < $1.id }
     }
 
-    /// Each tracked person's landmarks in `image` (nil: lost), the people spread over the workers.
-    private func trackInParallel(_ tracked: [Track], _ image: RGBImage) throws -> [PoseLandmarks?] {
-        let workerCount = min(workers.count, tracked.count)
-        guard workerCount > 1 else { return try tracked.map { try $0.tracker.process(image, detectWhenLost: false) } }
-        final class Results: @unchecked Sendable {
+    /// People lost behind someone else come back where they were heading: for each track lost
+    /// within the gap, the landmark model on its last region of interest moved on by its velocity.
+    /// A person found there in that track's clothes, and not one already tracked, is that track again
+    /// (no detector needed, no new ID).
+    private func reacquireLost(_ image: RGBImage, into seen: inout [(track: Track, person: TrackedPerson, appearance: Appearance)]) throws {
+        for t in tracks where !t.tracker.isTracking && frame - t.lastFrame <= options.maxGapFrames && !seen.contains(where: { $0.track === t }) {
+            guard let last = t.lastRoi else { continue }
+            let gap = Double(frame - t.lastFrame)
+            var roi = last
+            roi.xCenter += Float(t.velocity.x * gap / Double(image.width))
+            roi.yCenter += Float(t.velocity.y * gap / Double(image.height))
+            guard roi.xCenter > 0, roi.xCenter < 1, roi.yCenter > 0, roi.yCenter < 1 else { continue }
+            let tracker = BlazePoseTracker(pose: pose)
+            tracker.start(from: roi)
+            guard let lm = try tracker.process(image, detectWhenLost: false) else { continue }
+            let box = PersonBox.landmarkBounds(lm, width: image.width, height: image.height)
+            let appearance = Appearance(lm, image)
+            guard appearance.distance(t.appearance) <= options.maxAppearanceChange,
+                  !seen.contains(where: { box.iou($0.person.box) > options.duplicateIoU || box.overlapOfSmaller($0.person.box) > 0.8 }) else { continue }
+            t.tracker = tracker
+            seen.append((t, TrackedPerson(id: t.id, landmarks: lm, box: box), appearance))
+        }
+    }
+
+    /// The detector passes of this frame (nil: the whole image; a box: one tile of it), decided
+    /// before the frame is tracked so that they run beside the landmark models.
+    private func detectorPasses(_ image: RGBImage, nobodyTracked: Bool) -> [PersonBox?] {
+        if tiles == nil { tiles = BlazePose.detectionTiles(width: image.width, height: image.height) }
+        let tiles = self.tiles!
+        if frame == 0 { return [nil] + tiles }             // everyone there from the start, at once
+        var passes: [PersonBox?] = []
+        if nobodyTracked || frame % options.detectEveryFrames == 0 {
+            // Newcomers: every other pass the whole image (people of some size, found at once), and
+            // in between the next tile (people small in the frame, found within a second or two).
+            passes.append(nextPass % 2 == 0 || tiles.isEmpty ? nil : tiles[(nextPass / 2) % tiles.count])
+            nextPass += 1
+        }
+        // Someone lost where they should still be in view: the tile where they were heading (the
+        // whole image when there are no tiles). People who walked out of the image are left to the
+        // cycle above.
+        for t in tracks where !t.tracker.isTracking && frame - t.lastFrame <= options.maxGapFrames {
+            let predicted = t.box.center + t.velocity * Double(frame - t.lastFrame)
+            guard predicted.x > 0, predicted.x < Double(image.width), predicted.y > 0, predicted.y < Double(image.height) else { continue }
+            let pass = tiles.min(by: { distance($0.center, predicted) < distance($1.center, predicted) })
+            if !passes.contains(pass) { passes.append(pass) }
+        }
+        return passes
+    }
+
+    /// Each tracked person's landmarks in `image` (nil: lost) and every detection of `passes`,
+    /// the jobs spread over the workers (each with its own copy of the models).
+    private func runInParallel(_ tracked: [Track], _ passes: [PersonBox?], _ image: RGBImage) throws
+        -> ([PoseLandmarks?], [(detection: PoseDetection, roi: NormalizedRect)]) {
+        detectorRuns += passes.count
+        let jobs = tracked.count + passes.count
+        let workerCount = min(workers.count, jobs)
+        var landmarks = [PoseLandmarks?](repeating: nil, count: tracked.count)
+        var detections: [(detection: PoseDetection, roi: NormalizedRect)] = []
+        guard workerCount > 1 else {
+            for k in 0..<jobs {
+                let (lm, found) = try PeopleTracker.job(k, pose, tracked, passes, image)
+                if k < tracked.count { landmarks[k] = lm } else { detections += found }
+            }
+            return (landmarks, detections)
+        }
+        final class Shared: @unchecked Sendable {
+            var next = 0
             var landmarks: [PoseLandmarks?]
+            var detections: [[(detection: PoseDetection, roi: NormalizedRect)]]
             var error: Error?
             let lock = NSLock()
-            init(_ n: Int) { landmarks = Array(repeating: nil, count: n) }
+            init(_ people: Int, _ passes: Int) { landmarks = Array(repeating: nil, count: people); detections = Array(repeating: [], count: passes) }
         }
-        let results = Results(tracked.count)
-        let work = UnsafeSendable((tracked, workers, image))
+        let shared = Shared(tracked.count, passes.count)
+        let work = UnsafeSendable((tracked, passes, workers, image))
+        // Each worker takes the next job until none is left (people first, then the detector passes).
         DispatchQueue.concurrentPerform(iterations: workerCount) { w in
-            let (tracked, workers, image) = work.value
-            for k in stride(from: w, to: tracked.count, by: workerCount) {
+            let (tracked, passes, workers, image) = work.value
+            let people = tracked.count
+            while true {
+                shared.lock.lock()
+                let k = shared.next
+                shared.next += 1
+                shared.lock.unlock()
+                guard k < jobs else { return }
                 do {
-                    let lm = try tracked[k].tracker.process(image, detectWhenLost: false, model: workers[w])
-                    results.lock.lock(); results.landmarks[k] = lm; results.lock.unlock()
+                    let (lm, found) = try PeopleTracker.job(k, workers[w], tracked, passes, image)
+                    shared.lock.lock()
+                    if k < people { shared.landmarks[k] = lm } else { shared.detections[k - people] = found }
+                    shared.lock.unlock()
                 } catch {
-                    results.lock.lock(); results.error = error; results.lock.unlock()
+                    shared.lock.lock(); shared.error = error; shared.lock.unlock()
                 }
             }
         }
-        if let error = results.error { throw error }
-        return results.landmarks
+        if let error = shared.error { throw error }
+        return (shared.landmarks, shared.detections.flatMap { $0 })
+    }
+
+    /// Job `k` of a frame: a tracked person's landmarks (k < people), else a detector pass.
+    private static func job(_ k: Int, _ model: BlazePose, _ tracked: [Track], _ passes: [PersonBox?], _ image: RGBImage) throws
+        -> (PoseLandmarks?, [(detection: PoseDetection, roi: NormalizedRect)]) {
+        if k < tracked.count { return (try tracked[k].tracker.process(image, detectWhenLost: false, model: model), []) }
+        let pass = passes[k - tracked.count]
+        return (nil, try pass.map { try model.detectAll(image, tile: $0) } ?? model.detectAll(image))
     }
 
     private func newTrack(_ box: PersonBox, _ appearance: Appearance) -> Track {
@@ -230,6 +294,14 @@ public final class PeopleTracker {
             lost = true
         } }
         return seen.indices.filter { keep[$0] }.map { seen[$0] }
+    }
+}
+
+extension TrackedPerson {
+    /// The middle of the two hip landmarks, pixels.
+    func hipCentre(_ image: RGBImage) -> SIMD2<Double> {
+        let l = landmarks.landmarks[23], r = landmarks.landmarks[24]
+        return SIMD2(Double(l.x + r.x) / 2 * Double(image.width), Double(l.y + r.y) / 2 * Double(image.height))
     }
 }
 
