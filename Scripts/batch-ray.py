@@ -1,0 +1,321 @@
+#!/usr/bin/env python3
+"""Runs `mhformer batch` over a Ray cluster: one Ray task per video, the same outputs, records and
+batch-summary.json as one `mhformer batch` on one machine.
+
+    python3 Scripts/batch-ray.py --address ADDR [--mhformer PATH] [--threads N] [--max-retries N]
+                                 -o OUTDIR INPUT... [mhformer batch options]
+
+INPUT is what `mhformer batch` takes (videos, folders, list files); the options this script does not
+know (--format, --weights, --no-flip, --retry-failed, ...) go to every `mhformer batch` unchanged and
+must come after the INPUTs. OUTDIR, the inputs and the mhformer binary must be at the same paths on
+every node (a shared filesystem).
+
+1. Here: `mhformer batch INPUT... -o OUTDIR --plan [options]` lists the videos and the input root.
+2. On the cluster: per video `mhformer batch VIDEO -o OUTDIR --input-root ROOT --no-summary
+   --json-lines --threads N [options]`. Exit 0/1 is a recorded result (ok/failed) and is final; any
+   other end (killed, crashed, exit 2) raises, so Ray runs the task again (--max-retries).
+3. Here: OUTDIR/batch-summary.json (the schema of `mhformer batch`), exit 0 when no video failed,
+   1 when one did, 2 when the batch could not start.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # Scripts/ -> repository root
+
+# Options the driver owns: the per-video commands get their own values for these, so a user value
+# must not reach them (a --shard of one video would select nothing; --plan would run nothing).
+DRIVER_OWNED = ("--plan", "--json-lines", "--no-summary", "--jobs", "--shard", "--input-root", "--threads")
+
+
+def die(message, status=2):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(status)
+
+
+def default_mhformer():
+    built = os.path.join(REPO, ".build", "release", "mhformer")
+    if os.access(built, os.X_OK):
+        return built
+    return shutil.which("mhformer") or built
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(
+        description="Run `mhformer batch` with one Ray task per video.",
+        usage="%(prog)s --address ADDR [--mhformer PATH] -o OUTDIR INPUT... [mhformer batch options]")
+    ap.add_argument("--address", required=True,
+                    help="Ray cluster address (HOST:PORT of the head, or 'auto' for RAY_ADDRESS / the cluster started on this node)")
+    ap.add_argument("--mhformer", default=None, help="mhformer binary, the same path on every node (default: .build/release/mhformer, else mhformer on PATH)")
+    ap.add_argument("-o", "--output", dest="outdir", required=True, help="output folder, on a filesystem every node sees")
+    ap.add_argument("--threads", type=int, default=1, help="OpenBLAS threads per video; each task reserves that many Ray CPUs (default 1)")
+    ap.add_argument("--max-retries", type=int, default=3, help="reruns of a video whose task died (node lost, killed, crashed); default 3")
+    # Passed to the plan only (see DRIVER_OWNED).
+    ap.add_argument("--input-root", default=None, help="the folder the output tree mirrors (default: the deepest folder holding every video)")
+    ap.add_argument("--shard", default=None, help="I/N: only this share of the videos (summary: batch-summary.shard-I-of-N.json)")
+    ap.add_argument("--plan", action="store_true", help="print the plan of `mhformer batch --plan` and run nothing")
+    ap.add_argument("--json-lines", action="store_true", help="print each video's JSON line to stdout as it ends")
+    ap.add_argument("--no-summary", action="store_true", help="do not write OUTDIR/batch-summary.json")
+    ap.add_argument("--jobs", default=None, help=argparse.SUPPRESS)   # meaningless here: Ray's CPUs decide
+    args, rest = ap.parse_known_args(argv)
+
+    # The INPUTs are the leading words of what argparse did not know; from the first option on,
+    # everything belongs to mhformer (option values included, which cannot be told from inputs).
+    first_option = next((i for i, word in enumerate(rest) if word.startswith("-")), len(rest))
+    args.inputs, args.options = rest[:first_option], rest[first_option:]
+    if not args.inputs:
+        die("give at least one INPUT (a video, a folder or a list file) before the mhformer options")
+    for word in args.options:
+        if word.split("=", 1)[0] in DRIVER_OWNED:
+            die(f"{word}: set by batch-ray.py for each video; give it before the INPUTs as a batch-ray.py option")
+    if args.threads < 1 or args.max_retries < 0:
+        die("--threads must be at least 1 and --max-retries at least 0")
+    args.inputs = [os.path.abspath(p) for p in args.inputs]
+    args.outdir = os.path.abspath(args.outdir)
+    if args.input_root:
+        args.input_root = os.path.abspath(args.input_root)
+    mh = args.mhformer or default_mhformer()
+    # A bare name is looked up on PATH here, so every node runs the binary at that same path.
+    args.mhformer = os.path.abspath(mh) if os.sep in mh else (shutil.which(mh) or mh)
+    return args
+
+
+def run_plan(args):
+    """Step 1: the videos, their outputs and the input root, from `mhformer batch --plan`."""
+    cmd = [args.mhformer, "batch", *args.inputs, "-o", args.outdir, "--plan"]
+    if args.input_root:
+        cmd += ["--input-root", args.input_root]
+    if args.shard:
+        cmd += ["--shard", args.shard]
+    try:
+        r = subprocess.run(cmd + args.options, capture_output=True, text=True)
+    except OSError as e:
+        die(f"{args.mhformer}: cannot run ({e.strerror})")
+    if r.returncode != 0:
+        sys.stderr.write(r.stderr)
+        sys.exit(r.returncode if r.returncode > 0 else 2)
+    try:
+        plan = json.loads(r.stdout)
+    except json.JSONDecodeError:
+        die(f"{args.mhformer} batch --plan printed no JSON plan (is it an mhformer with the batch command?)")
+
+    # A word after the first option that mhformer took as an input (`--no-flip clip.mp4`) would make
+    # every task run that video too: the options alone must name no video.
+    check = subprocess.run([args.mhformer, "batch", "-o", args.outdir, "--plan"] + args.options, capture_output=True, text=True)
+    if check.returncode == 0:
+        try:
+            stray = [v["input"] for v in json.loads(check.stdout)["videos"]]
+        except (json.JSONDecodeError, KeyError):
+            stray = ["?"]
+        die(f"the mhformer options name inputs of their own ({', '.join(stray)}): put every INPUT before the options")
+    return plan
+
+
+def tool_version(args, plan_videos):
+    """ "mhformer VERSION" from `mhformer --version`, else from a record written by this batch."""
+    try:
+        r = subprocess.run([args.mhformer, "--version"], capture_output=True, text=True, timeout=30)
+        text = r.stdout.strip()
+        if r.returncode == 0 and text:
+            return text if text.startswith("mhformer") else f"mhformer {text}"
+    except (OSError, subprocess.TimeoutExpired):
+        pass
+    for video in plan_videos:
+        try:
+            with open(video["record"]) as f:
+                record = json.load(f)
+            tool = record.get("tool") or record.get("tool_version")
+            if tool:
+                return tool if str(tool).startswith("mhformer") else f"mhformer {tool}"
+        except (OSError, ValueError, AttributeError):
+            continue
+    return "mhformer unknown"
+
+
+def run_video(cmd, env_extra, cwd):
+    """Runs one `mhformer batch` for one video on a Ray worker; returns its JSON line.
+
+    Runs inside the Ray worker process (this function is shipped there by value)."""
+    import ctypes
+    import json
+    import os
+    import signal
+    import subprocess
+
+    # mhformer must not outlive this worker (node lost, worker killed): PR_SET_PDEATHSIG sends it
+    # SIGTERM when the worker dies, and mhformer then removes its staged files. prctl is looked up
+    # before the fork, so the child only calls it (little Python runs between fork and exec).
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    worker = os.getpid()
+
+    def die_with_worker():
+        prctl(1, signal.SIGTERM, 0, 0, 0)   # 1 = PR_SET_PDEATHSIG
+        if os.getppid() != worker:          # the worker died before prctl took effect
+            os._exit(1)
+
+    env = dict(os.environ, **env_extra)
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd if cwd and os.path.isdir(cwd) else None,
+                       preexec_fn=die_with_worker)
+    if r.returncode in (0, 1):
+        # A recorded result, ok or failed: final, never retried.
+        for line in reversed(r.stdout.splitlines()):
+            try:
+                result = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(result, dict) and "status" in result:
+                return result
+        raise RuntimeError(f"mhformer exited {r.returncode} without a JSON line: {r.stderr.strip()[-300:]}")
+    # Killed by a signal, crashed, or could not start the batch (2): raising makes Ray retry.
+    how = f"killed by signal {-r.returncode}" if r.returncode < 0 else f"exit status {r.returncode}"
+    last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else "no error message"
+    raise RuntimeError(f"mhformer {how}: {last}")
+
+
+def failure_reason(error):
+    """One line saying why a task gave up, from a Ray exception."""
+    import ray.exceptions
+    # A task that raised (our RuntimeError, after its retries): its own one-line message.
+    if isinstance(error, ray.exceptions.RayTaskError) and isinstance(getattr(error, "cause", None), Exception):
+        text = str(error.cause)
+    else:   # the worker or node died on the last try: Ray's explanation, first line
+        text = str(error)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    return lines[0] if lines else type(error).__name__
+
+
+def progress(done, total, counts, start, terminal):
+    elapsed = max(time.monotonic() - start, 1e-9)
+    rate = done / elapsed * 3600
+    left = (total - done) / (done / elapsed) if done else 0
+    line = (f"[{done}/{total} videos] ok {counts['ok']}, skipped {counts['skipped']}, failed {counts['failed']}; "
+            f"{rate:.1f} videos/hour, {int(left) // 60}:{int(left) % 60:02d} left")
+    # On a terminal the line rewrites itself; in a log each update is its own line.
+    sys.stderr.write(("\r\x1b[K" + line) if terminal else line + "\n")
+    sys.stderr.flush()
+
+
+def write_summary(path, summary):
+    """Atomically: a temporary file in OUTDIR renamed over the summary."""
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-batch-summary-", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(summary, f, indent=2, sort_keys=True)
+            f.write("\n")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def main(argv):
+    args = parse_args(argv)
+    plan = run_plan(args)
+    if args.plan:
+        print(json.dumps(plan, indent=2, sort_keys=True))
+        return 0
+    videos = sorted(plan["videos"], key=lambda v: v["input"])
+    start_wall = time.monotonic()
+
+    try:
+        import ray
+        import ray.exceptions
+    except ImportError:
+        die("Ray is not installed: pip install -r Scripts/requirements-ray.txt")
+    try:
+        os.makedirs(args.outdir, exist_ok=True)
+    except OSError as e:
+        die(f"{args.outdir}: cannot create the output folder ({e.strerror})")
+    try:
+        ray.init(address=args.address, logging_level="WARNING", log_to_driver=False)
+    except Exception as e:   # ConnectionError, ValueError, RuntimeError depending on what is wrong
+        die(f"cannot connect to the Ray cluster at {args.address}: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}")
+
+    task = ray.remote(num_cpus=args.threads, max_retries=args.max_retries, retry_exceptions=True)(run_video)
+    # mhformer's own settings (MHFORMER_MODELS, ...) set here apply on every node too.
+    env_extra = {k: v for k, v in os.environ.items() if k.startswith("MHFORMER_")}
+    env_extra["OPENBLAS_NUM_THREADS"] = str(args.threads)
+    pending = {}
+    for video in videos:
+        cmd = [args.mhformer, "batch", video["input"], "-o", args.outdir, "--input-root", plan["input_root"],
+               "--no-summary", "--json-lines", "--threads", str(args.threads)] + args.options
+        # The driver's folder as the working folder: relative paths in the options mean the same
+        # on a node that sees it (shared filesystem).
+        pending[task.remote(cmd, env_extra, os.getcwd())] = video
+
+    results, counts = [], {"ok": 0, "skipped": 0, "failed": 0}
+    terminal = sys.stderr.isatty()
+    try:
+        while pending:
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            for ref in ready:
+                video = pending.pop(ref)
+                try:
+                    result = ray.get(ref)
+                except ray.exceptions.RayError as e:
+                    result = {"input": video["input"], "status": "failed", "error": f"ray: {failure_reason(e)}",
+                              "frames": 0, "seconds": 0.0, "outputs": [], "record": video["record"]}
+                results.append(result)
+                counts[result.get("status") if result.get("status") in counts else "failed"] += 1
+                if args.json_lines:
+                    print(json.dumps(result), flush=True)
+                progress(len(results), len(videos), counts, start_wall, terminal)
+    except Interrupted as stop:
+        # Leaving the cluster ends this job's workers; their mhformer processes get SIGTERM and clean up.
+        sys.stderr.write("\ninterrupted: the videos still running are stopped; run again to finish them\n")
+        return stop.status
+    if terminal:
+        sys.stderr.write("\n")
+
+    results.sort(key=lambda r: r["input"])
+    seconds = time.monotonic() - start_wall
+    totals = {"videos": len(results), **counts, "frames": sum(int(r.get("frames") or 0) for r in results),
+              "seconds": round(seconds, 3)}
+    line = (f"{totals['videos']} videos: {totals['ok']} ok, {totals['skipped']} skipped, {totals['failed']} failed; "
+            f"{totals['frames']} frames in {seconds:.1f} s")
+    if not args.no_summary:
+        name = "batch-summary.json"
+        if args.shard:
+            i, n = args.shard.split("/")
+            name = f"batch-summary.shard-{i}-of-{n}.json"
+        path = os.path.join(args.outdir, name)
+        summary = {"tool": tool_version(args, videos), "outdir": args.outdir, "videos": results, "totals": totals}
+        try:
+            write_summary(path, summary)
+        except OSError as e:
+            die(f"{path}: cannot write the summary ({e.strerror})")
+        line += f" -> {path}"
+    print(line, file=sys.stderr)
+    for r in results:
+        if r.get("status") == "failed":
+            print(f"failed   {r['input']}: {r.get('error')}", file=sys.stderr)
+    return 1 if counts["failed"] else 0
+
+
+class Interrupted(Exception):
+    """Ctrl-C or SIGTERM while the tasks run; status is the shell's 128 + signal."""
+    def __init__(self, signum):
+        super().__init__(signum)
+        self.status = 128 + signum
+
+
+def on_signal(signum, _frame):
+    raise Interrupted(signum)
+
+
+if __name__ == "__main__":
+    # Ctrl-C, or SIGTERM from a scheduler ending the job: leave the cluster, which stops this job's tasks.
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except Interrupted as stop:   # before the tasks were sent (the plan, connecting)
+        sys.exit(stop.status)
