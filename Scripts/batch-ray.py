@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -29,9 +30,8 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # Scripts/ -> repository root
 
-# Options the driver owns: the per-video commands get their own values for these, so a user value
-# must not reach them (a --shard of one video would select nothing; --plan would run nothing).
-DRIVER_OWNED = ("--plan", "--json-lines", "--no-summary", "--jobs", "--shard", "--input-root", "--threads")
+# `mhformer batch` options that make no sense here: Ray's CPUs decide how many videos run at once.
+REFUSED = {"--jobs": "with Ray, each node runs as many videos as it has Ray CPUs (ray start --num-cpus N); drop --jobs"}
 
 
 def die(message, status=2):
@@ -49,20 +49,22 @@ def default_mhformer():
 def parse_args(argv):
     ap = argparse.ArgumentParser(
         description="Run `mhformer batch` with one Ray task per video.",
-        usage="%(prog)s --address ADDR [--mhformer PATH] -o OUTDIR INPUT... [mhformer batch options]")
+        usage="%(prog)s --address ADDR [--mhformer PATH] -o OUTDIR INPUT... [mhformer batch options]",
+        allow_abbrev=False)   # an abbreviation must not swallow a mhformer option
     ap.add_argument("--address", required=True,
                     help="Ray cluster address (HOST:PORT of the head, or 'auto' for RAY_ADDRESS / the cluster started on this node)")
     ap.add_argument("--mhformer", default=None, help="mhformer binary, the same path on every node (default: .build/release/mhformer, else mhformer on PATH)")
     ap.add_argument("-o", "--output", dest="outdir", required=True, help="output folder, on a filesystem every node sees")
     ap.add_argument("--threads", type=int, default=1, help="OpenBLAS threads per video; each task reserves that many Ray CPUs (default 1)")
     ap.add_argument("--max-retries", type=int, default=3, help="reruns of a video whose task died (node lost, killed, crashed); default 3")
-    # Passed to the plan only (see DRIVER_OWNED).
+    # mhformer batch's own options that the driver sets per video, so they are the driver's: --input-root
+    # and --shard go to the plan only (a --shard of one video would select nothing), the others are
+    # done here.
     ap.add_argument("--input-root", default=None, help="the folder the output tree mirrors (default: the deepest folder holding every video)")
     ap.add_argument("--shard", default=None, help="I/N: only this share of the videos (summary: batch-summary.shard-I-of-N.json)")
     ap.add_argument("--plan", action="store_true", help="print the plan of `mhformer batch --plan` and run nothing")
     ap.add_argument("--json-lines", action="store_true", help="print each video's JSON line to stdout as it ends")
     ap.add_argument("--no-summary", action="store_true", help="do not write OUTDIR/batch-summary.json")
-    ap.add_argument("--jobs", default=None, help=argparse.SUPPRESS)   # meaningless here: Ray's CPUs decide
     args, rest = ap.parse_known_args(argv)
 
     # The INPUTs are the leading words of what argparse did not know; from the first option on,
@@ -71,9 +73,9 @@ def parse_args(argv):
     args.inputs, args.options = rest[:first_option], rest[first_option:]
     if not args.inputs:
         die("give at least one INPUT (a video, a folder or a list file) before the mhformer options")
-    for word in args.options:
-        if word.split("=", 1)[0] in DRIVER_OWNED:
-            die(f"{word}: set by batch-ray.py for each video; give it before the INPUTs as a batch-ray.py option")
+    for word in rest:
+        if word.split("=", 1)[0] in REFUSED:
+            die(f"{word}: {REFUSED[word.split('=', 1)[0]]}")
     if args.threads < 1 or args.max_retries < 0:
         die("--threads must be at least 1 and --max-retries at least 0")
     args.inputs = [os.path.abspath(p) for p in args.inputs]
@@ -98,8 +100,10 @@ def run_plan(args):
     except OSError as e:
         die(f"{args.mhformer}: cannot run ({e.strerror})")
     if r.returncode != 0:
+        # mhformer says why (no videos, a bad option: ArgumentParser exits 64 for those); either way
+        # the batch could not start, which is status 2.
         sys.stderr.write(r.stderr)
-        sys.exit(r.returncode if r.returncode > 0 else 2)
+        sys.exit(2)
     try:
         plan = json.loads(r.stdout)
     except json.JSONDecodeError:
@@ -115,6 +119,19 @@ def run_plan(args):
             stray = ["?"]
         die(f"the mhformer options name inputs of their own ({', '.join(stray)}): put every INPUT before the options")
     return plan
+
+
+def check_reachable(address):
+    """ray.init retries for minutes at an address where nothing listens: a TCP connection says so at once."""
+    if address == "auto":
+        address = os.environ.get("RAY_ADDRESS", "")
+    if not address or address in ("auto", "local") or "://" in address:
+        return   # Ray looks for the cluster started on this node, or starts one, or uses Ray Client
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=10).close()
+    except (OSError, ValueError) as e:
+        die(f"no Ray cluster at {address} ({getattr(e, 'strerror', None) or e}): start one with ray start --head")
 
 
 def tool_version(args, plan_videos):
@@ -149,19 +166,41 @@ def run_video(cmd, env_extra, cwd):
     import subprocess
 
     # mhformer must not outlive this worker (node lost, worker killed): PR_SET_PDEATHSIG sends it
-    # SIGTERM when the worker dies, and mhformer then removes its staged files. prctl is looked up
+    # SIGTERM when the worker dies, and mhformer then stops the child process it runs the video in
+    # and removes its staged files. It gets a session of its own (setsid), out of the worker's
+    # process group, which Ray may kill with SIGKILL along with the worker. prctl is looked up
     # before the fork, so the child only calls it (little Python runs between fork and exec).
     prctl = ctypes.CDLL(None, use_errno=True).prctl
     worker = os.getpid()
 
     def die_with_worker():
+        os.setsid()
         prctl(1, signal.SIGTERM, 0, 0, 0)   # 1 = PR_SET_PDEATHSIG
         if os.getppid() != worker:          # the worker died before prctl took effect
             os._exit(1)
 
     env = dict(os.environ, **env_extra)
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=cwd if cwd and os.path.isdir(cwd) else None,
-                       preexec_fn=die_with_worker)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            cwd=cwd if cwd and os.path.isdir(cwd) else None, preexec_fn=die_with_worker)
+    try:
+        # In steps of a second, so that ray.cancel (a KeyboardInterrupt in this thread) is seen.
+        while True:
+            try:
+                stdout, stderr = proc.communicate(timeout=1)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    except BaseException:
+        # Cancelled: SIGTERM lets mhformer stop its child and remove its staged files (subprocess
+        # would send SIGKILL, and Ray kills a worker's children with SIGKILL when it exits).
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        raise
+    r = subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr)
     if r.returncode in (0, 1):
         # A recorded result, ok or failed: final, never retried.
         for line in reversed(r.stdout.splitlines()):
@@ -181,13 +220,27 @@ def run_video(cmd, env_extra, cwd):
 def failure_reason(error):
     """One line saying why a task gave up, from a Ray exception."""
     import ray.exceptions
-    # A task that raised (our RuntimeError, after its retries): its own one-line message.
     if isinstance(error, ray.exceptions.RayTaskError) and isinstance(getattr(error, "cause", None), Exception):
-        text = str(error.cause)
-    else:   # the worker or node died on the last try: Ray's explanation, first line
-        text = str(error)
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return lines[0] if lines else type(error).__name__
+        # The task raised (run_video's RuntimeError on its last try): its own one-line message.
+        lines = [ln.strip() for ln in str(error.cause).splitlines() if ln.strip()]
+        return lines[0] if lines else type(error.cause).__name__
+    # The worker or node died on the last try. Ray's explanation goes on for several sentences
+    # (node ids, where to look): the first says why.
+    lines = [ln.strip() for ln in str(error).splitlines() if ln.strip()]
+    first = lines[0] if lines else type(error).__name__
+    return first[:first.index(". ") + 1] if ". " in first else first
+
+
+def stop_tasks(ray, refs):
+    """Ctrl-C or SIGTERM: cancels the tasks, and waits (a minute at most, or until a second signal)
+    for the running ones to stop mhformer, which removes its staged files. Exiting at once would
+    not do: Ray ends a job's workers by killing them and their children with SIGKILL."""
+    sys.stderr.write("\ninterrupted: stopping the videos that run (Ctrl-C again to leave at once); run again to finish them\n")
+    for ref in refs:
+        ray.cancel(ref)
+    end = time.monotonic() + 60
+    while refs and len(received) < 2 and time.monotonic() < end:
+        _, refs = ray.wait(refs, num_returns=len(refs), timeout=1.0)
 
 
 def progress(done, total, counts, start, terminal):
@@ -234,10 +287,15 @@ def main(argv):
         os.makedirs(args.outdir, exist_ok=True)
     except OSError as e:
         die(f"{args.outdir}: cannot create the output folder ({e.strerror})")
+    check_reachable(args.address)
     try:
         ray.init(address=args.address, logging_level="WARNING", log_to_driver=False)
     except Exception as e:   # ConnectionError, ValueError, RuntimeError depending on what is wrong
         die(f"cannot connect to the Ray cluster at {args.address}: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}")
+    # ray.init puts its own SIGTERM handler in place (it exits 1). Ours only notes the signal: an
+    # exception raised inside Ray's wait would surface as a SystemError; the loop below acts on it.
+    signal.signal(signal.SIGINT, note_signal)
+    signal.signal(signal.SIGTERM, note_signal)
 
     task = ray.remote(num_cpus=args.threads, max_retries=args.max_retries, retry_exceptions=True)(run_video)
     # mhformer's own settings (MHFORMER_MODELS, ...) set here apply on every node too.
@@ -253,31 +311,32 @@ def main(argv):
 
     results, counts = [], {"ok": 0, "skipped": 0, "failed": 0}
     terminal = sys.stderr.isatty()
-    try:
-        while pending:
-            ready, _ = ray.wait(list(pending), num_returns=1)
-            for ref in ready:
-                video = pending.pop(ref)
-                try:
-                    result = ray.get(ref)
-                except ray.exceptions.RayError as e:
-                    result = {"input": video["input"], "status": "failed", "error": f"ray: {failure_reason(e)}",
-                              "frames": 0, "seconds": 0.0, "outputs": [], "record": video["record"]}
-                results.append(result)
-                counts[result.get("status") if result.get("status") in counts else "failed"] += 1
-                if args.json_lines:
-                    print(json.dumps(result), flush=True)
-                progress(len(results), len(videos), counts, start_wall, terminal)
-    except Interrupted as stop:
-        # Leaving the cluster ends this job's workers; their mhformer processes get SIGTERM and clean up.
-        sys.stderr.write("\ninterrupted: the videos still running are stopped; run again to finish them\n")
-        return stop.status
+    while pending:
+        if received:
+            stop_tasks(ray, list(pending))
+            return 128 + received[0]
+        # With a timeout, so that a signal is acted on within a second.
+        ready, _ = ray.wait(list(pending), num_returns=1, timeout=1.0)
+        for ref in ready:
+            video = pending.pop(ref)
+            try:
+                result = ray.get(ref)
+            except ray.exceptions.RayError as e:
+                result = {"input": video["input"], "status": "failed", "error": f"ray: {failure_reason(e)}",
+                          "frames": 0, "seconds": 0.0, "outputs": [], "record": video["record"]}
+            results.append(result)
+            counts[result.get("status") if result.get("status") in counts else "failed"] += 1
+            if args.json_lines:
+                print(json.dumps(result), flush=True)
+            progress(len(results), len(videos), counts, start_wall, terminal)
     if terminal:
         sys.stderr.write("\n")
 
     results.sort(key=lambda r: r["input"])
     seconds = time.monotonic() - start_wall
-    totals = {"videos": len(results), **counts, "frames": sum(int(r.get("frames") or 0) for r in results),
+    # Frames that ran in this batch, as mhformer counts them: a skipped video's frames were done before.
+    ran_frames = sum(int(r.get("frames") or 0) for r in results if r.get("status") != "skipped")
+    totals = {"videos": len(results), **counts, "frames": ran_frames,
               "seconds": round(seconds, 3)}
     line = (f"{totals['videos']} videos: {totals['ok']} ok, {totals['skipped']} skipped, {totals['failed']} failed; "
             f"{totals['frames']} frames in {seconds:.1f} s")
@@ -301,7 +360,7 @@ def main(argv):
 
 
 class Interrupted(Exception):
-    """Ctrl-C or SIGTERM while the tasks run; status is the shell's 128 + signal."""
+    """Ctrl-C or SIGTERM before the tasks run; status is the shell's 128 + signal."""
     def __init__(self, signum):
         super().__init__(signum)
         self.status = 128 + signum
@@ -311,11 +370,18 @@ def on_signal(signum, _frame):
     raise Interrupted(signum)
 
 
+received = []   # signals noted while the tasks run
+
+
+def note_signal(signum, _frame):
+    received.append(signum)
+
+
 if __name__ == "__main__":
     # Ctrl-C, or SIGTERM from a scheduler ending the job: leave the cluster, which stops this job's tasks.
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
         sys.exit(main(sys.argv[1:]))
-    except Interrupted as stop:   # before the tasks were sent (the plan, connecting)
+    except Interrupted as stop:   # while planning or connecting
         sys.exit(stop.status)

@@ -1,16 +1,17 @@
 """A throwaway Ray cluster on this machine, for the Ray driver's test and benchmark: a head with no
 CPUs (so every task runs on a worker node) and worker nodes, each a `ray start --block` process of
-its own, all on 127.0.0.1, each node with its own temporary folder.
+its own, all on a loopback address, each node with its own temporary folder.
 
     from local_ray_cluster import LocalRayCluster
-    cluster = LocalRayCluster(workers=2)      # cluster.address is "127.0.0.1:PORT"
+    cluster = LocalRayCluster(workers=2)      # cluster.address is "127.0.0.2:PORT"
     ...
     cluster.stop()
 
 Each node is started as a session leader, so its processes (raylet, GCS, agents, and the Ray
 workers, which the raylet puts in process groups of their own but the same session) are found by
-their session id: that is how a node is killed (kill_node) and how everything is stopped, without
-`ray stop`, which would stop every Ray process on the machine.
+their session id, and the programs the tasks start by their parents: that is how a node is killed
+(kill_node) and how everything is stopped, without `ray stop`, which would stop every Ray process
+on the machine.
 """
 import os
 import shutil
@@ -22,9 +23,15 @@ import tempfile
 import time
 
 
+# The nodes' address. Ray replaces 127.0.0.1 (and localhost) by the machine's network address, so the
+# cluster would talk over the network interface; another loopback address is kept as it is.
+LOOPBACK = "127.0.0.2"
+
+
 def session_pids(sid):
-    """The pids of the processes in session sid."""
-    pids = []
+    """The pids of the processes in session sid, and of their descendants in other sessions (a
+    program that a task started with a session of its own)."""
+    parent, session = {}, {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -33,9 +40,14 @@ def session_pids(sid):
                 fields = f.read().rsplit(")", 1)[1].split()   # after "pid (comm)": state ppid pgrp session ...
         except OSError:
             continue
-        if int(fields[3]) == sid:
-            pids.append(int(name))
-    return pids
+        parent[int(name)], session[int(name)] = int(fields[1]), int(fields[3])
+    found = {pid for pid, s in session.items() if s == sid}
+    grew = True
+    while grew:
+        more = {pid for pid, ppid in parent.items() if ppid in found and pid not in found}
+        found |= more
+        grew = bool(more)
+    return sorted(found)
 
 
 def kill_all(pids, sig):
@@ -48,7 +60,7 @@ def kill_all(pids, sig):
 
 def free_port():
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((LOOPBACK, 0))
         return s.getsockname()[1]
 
 
@@ -57,7 +69,7 @@ class LocalRayCluster:
         self.ray = shutil.which("ray") or os.path.join(os.path.dirname(sys.executable), "ray")
         self.tmp = tempfile.mkdtemp(prefix="rt", dir="/tmp")   # short: Ray's socket paths must fit in 107 bytes
         self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
+        self.address = f"{LOOPBACK}:{self.port}"
         # Workers inherit the environment of their `ray start` (MHFORMER_MODELS, for one).
         self.env = dict(env if env is not None else os.environ, RAY_USAGE_STATS_ENABLED="0")
         self.env.pop("RAY_ADDRESS", None)
@@ -75,7 +87,7 @@ class LocalRayCluster:
     def _start(self, name, options):
         with open(os.path.join(self.tmp, f"{name}.log"), "w") as log:
             self.nodes[name] = subprocess.Popen(
-                [self.ray, "start", "--block", "--disable-usage-stats", "--node-ip-address", "127.0.0.1",
+                [self.ray, "start", "--block", "--disable-usage-stats", "--node-ip-address", LOOPBACK,
                  "--temp-dir", os.path.join(self.tmp, name)] + options,
                 stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
 
@@ -91,7 +103,7 @@ class LocalRayCluster:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                if s.connect_ex((LOOPBACK, self.port)) == 0:
                     return
             self._check_running()
             time.sleep(0.5)

@@ -7,10 +7,12 @@ Skipped when MHFORMER_BIN is unset or not executable, or when `import ray` fails
 pip install -r Scripts/requirements-ray.txt; Scripts/test.sh does). MHFORMER_MODELS, when set, tells
 the binary where Models/ is (as for mhformer itself).
 """
+import calendar
 import csv
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -59,10 +61,10 @@ def cluster():
         c.stop()
 
 
-def driver(args, env=None, timeout=600):
+def driver(cluster, args, env=None, timeout=600):
     """Runs batch-ray.py; returns the CompletedProcess."""
     return subprocess.run([sys.executable, SCRIPT, "--mhformer", MHFORMER] + args, capture_output=True, text=True,
-                          env=env or os.environ.copy(), timeout=timeout, cwd=REPO)
+                          env=env or cluster.env, timeout=timeout, cwd=REPO)
 
 
 def all_files(folder):
@@ -108,9 +110,9 @@ def test_folder_of_good_and_broken_videos(cluster, tmp_path):
     out = tmp_path / "out"
 
     # --address auto with RAY_ADDRESS: how a job on a cluster node usually finds its cluster.
-    env = dict(os.environ, RAY_ADDRESS=cluster.address)
+    env = dict(cluster.env, RAY_ADDRESS=cluster.address)
     t0 = time.monotonic()
-    r = driver(["--address", "auto", "-o", str(out), str(inputs)] + RUN_OPTIONS, env=env)
+    r = driver(cluster, ["--address", "auto", "-o", str(out), str(inputs)] + RUN_OPTIONS, env=env)
     first_seconds = time.monotonic() - t0
     assert r.returncode == 1, f"exit {r.returncode}: {r.stderr[-3000:]}"
     with open(out / "batch-summary.json") as f:
@@ -140,7 +142,7 @@ def test_folder_of_good_and_broken_videos(cluster, tmp_path):
 
     # Again, with the address given directly: nothing runs, nothing but the summary changes.
     before = all_files(out)
-    r = driver(["--address", cluster.address, "-o", str(out), str(inputs)] + RUN_OPTIONS)
+    r = driver(cluster, ["--address", cluster.address, "-o", str(out), str(inputs)] + RUN_OPTIONS)
     assert r.returncode == 1, f"exit {r.returncode}: {r.stderr[-3000:]}"
     with open(out / "batch-summary.json") as f:
         again = json.load(f)
@@ -156,6 +158,46 @@ def test_folder_of_good_and_broken_videos(cluster, tmp_path):
     assert changed == [], f"the second run touched {changed}"
 
 
+def start_driver(cluster, inputs, out, *extra):
+    return subprocess.Popen([sys.executable, SCRIPT, "--mhformer", MHFORMER, "--address", cluster.address, *extra,
+                             "-o", str(out), str(inputs), "--json-lines"] + RUN_OPTIONS,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=cluster.env)
+
+
+def kill_node_mid_video(cluster, p, node="w1"):
+    """Waits until `node` has run mhformer for a second, SIGKILLs the node's Ray processes (not
+    mhformer), checks that mhformer then ends by itself at once; returns the video it was running
+    and the time of the kill."""
+    end = time.monotonic() + 120
+    running = []
+    while time.monotonic() < end and not running and p.poll() is None:
+        running = [pid for pid in cluster.node_pids(node) if is_mhformer(pid)]
+        time.sleep(0.2)
+    assert running, f"node {node} never ran mhformer (driver exit {p.poll()}): {p.stderr.read() if p.poll() is not None else ''}"
+    with open(f"/proc/{running[0]}/cmdline", "rb") as f:   # mhformer batch VIDEO -o ...
+        video = f.read().split(b"\0")[2].decode()
+    time.sleep(1.0)
+    killed_at = time.time()
+    assert cluster.kill_node(node, spare=is_mhformer)
+    # mhformer gets SIGTERM from the kernel (PR_SET_PDEATHSIG: its worker died) and ends, at once:
+    # a video takes several seconds, so ending within 5 s is not finishing it.
+    end = time.monotonic() + 5
+    while time.monotonic() < end and any(is_mhformer(pid) for pid in running):
+        time.sleep(0.2)
+    orphans = [pid for pid in running if is_mhformer(pid)]
+    assert not orphans, f"mhformer {orphans} outlived its Ray worker"
+    return video, killed_at
+
+
+def finish(p, timeout=400):
+    try:
+        return p.communicate(timeout=timeout)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def test_killed_worker_node(cluster, tmp_path):
     """Case B: a worker node is SIGKILLed while it runs a video; Ray reruns its task on the other
     node and every video ends with exactly one complete output, no staged file left."""
@@ -166,32 +208,11 @@ def test_killed_worker_node(cluster, tmp_path):
         shutil.copy(WALK, inputs / name)
     out = tmp_path / "out"
 
-    p = subprocess.Popen([sys.executable, SCRIPT, "--mhformer", MHFORMER, "--address", cluster.address, "-o", str(out),
-                          str(inputs), "--json-lines"] + RUN_OPTIONS,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    p = start_driver(cluster, inputs, out)
     try:
-        # Wait until node w1 runs mhformer (a grandchild of the raylet, in w1's session) for a second.
-        end = time.monotonic() + 120
-        running = []
-        while time.monotonic() < end and not running and p.poll() is None:
-            running = [pid for pid in cluster.node_pids("w1") if is_mhformer(pid)]
-            time.sleep(0.2)
-        assert running, f"node w1 never ran mhformer (driver exit {p.poll()}): {p.stderr.read() if p.poll() is not None else ''}"
-        time.sleep(1.0)
-        killed = cluster.kill_node("w1", spare=is_mhformer)
-        assert killed
-        # Its mhformer processes get SIGTERM from the kernel (their worker died) and end by themselves,
-        # at once (a video takes several seconds: ending within 5 s is not finishing it).
-        end = time.monotonic() + 5
-        while time.monotonic() < end and any(is_mhformer(pid) for pid in running):
-            time.sleep(0.2)
-        orphans = [pid for pid in running if is_mhformer(pid)]
-        assert not orphans, f"mhformer {orphans} outlived its Ray worker"
-        stdout, stderr = p.communicate(timeout=400)
+        video, killed_at = kill_node_mid_video(cluster, p)
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        stdout, stderr = finish(p)
     assert p.returncode == 0, f"exit {p.returncode}: {stderr[-3000:]}"
 
     lines = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
@@ -204,9 +225,88 @@ def test_killed_worker_node(cluster, tmp_path):
     for v in summary["videos"]:
         check_complete(v)
         with open(v["record"]) as f:
-            frames.add(json.load(f)["frames"])
+            record = json.load(f)
+        frames.add(record["frames"])
+        if v["input"] == video:   # the killed video was run again, after the kill
+            finished = calendar.timegm(time.strptime(record["finished"], "%Y-%m-%dT%H:%M:%SZ"))
+            assert finished >= int(killed_at), (record["finished"], killed_at)
     assert len(frames) == 1, f"copies of one video gave different frame counts: {frames}"
     # Exactly the expected files: one CSV and one record per video, the summary; nothing staged.
     expected = {"batch-summary.json"} | {n.replace(".mp4", ".csv") for n in names} | {n.replace(".mp4", ".record.json") for n in names}
     found = {os.path.relpath(path, out) for path in all_files(out)}
     assert found == expected, f"unexpected files: {sorted(found - expected)}, missing: {sorted(expected - found)}"
+
+
+def test_lost_node_without_retries(cluster, tmp_path):
+    """Case C: with --max-retries 0 the video of a lost node is failed with a "ray:" error (exit 1)
+    and has no output; the whole batch again then runs just that video."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name in ("a.mp4", "b.mp4"):
+        shutil.copy(WALK, inputs / name)
+    out = tmp_path / "out"
+
+    p = start_driver(cluster, inputs, out, "--max-retries", "0")
+    try:
+        video, _ = kill_node_mid_video(cluster, p)
+    finally:
+        stdout, stderr = finish(p)
+    assert p.returncode == 1, f"exit {p.returncode}: {stderr[-3000:]}"
+    with open(out / "batch-summary.json") as f:
+        summary = json.load(f)
+    by_input = {v["input"]: v for v in summary["videos"]}
+    lost = by_input.pop(video)
+    assert lost["status"] == "failed" and lost["error"].startswith("ray: "), lost
+    assert lost["outputs"] == [] and not os.path.exists(lost["record"])
+    assert not os.path.exists(lost["record"][:-len(".record.json")] + ".csv")
+    [other] = by_input.values()
+    assert other["status"] == "ok", other
+    assert f"failed   {video}: ray: " in stderr
+
+    r = driver(cluster, ["--address", cluster.address, "-o", str(out), str(inputs)] + RUN_OPTIONS)
+    assert r.returncode == 0, f"exit {r.returncode}: {r.stderr[-3000:]}"
+    with open(out / "batch-summary.json") as f:
+        statuses = {v["input"]: v["status"] for v in json.load(f)["videos"]}
+    assert statuses == {video: "ok", other["input"]: "skipped"}
+
+
+def test_interrupted_driver(cluster, tmp_path):
+    """Case D: SIGTERM to the driver while videos run: it cancels the tasks, mhformer stops and
+    removes its staged files, the driver exits 143 and leaves no partial output; a rerun finishes."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for name in ("a.mp4", "b.mp4", "c.mp4"):
+        shutil.copy(WALK, inputs / name)
+    out = tmp_path / "out"
+
+    p = start_driver(cluster, inputs, out)
+    try:
+        end = time.monotonic() + 120
+        running = []
+        while time.monotonic() < end and len(running) < 2 and p.poll() is None:
+            running = [pid for node in ("w1", "w2") for pid in cluster.node_pids(node) if is_mhformer(pid)]
+            time.sleep(0.2)
+        assert running, f"no mhformer ran (driver exit {p.poll()})"
+        time.sleep(1.0)
+        p.send_signal(signal.SIGTERM)
+        stdout, stderr = p.communicate(timeout=90)
+    finally:
+        finish(p)
+    assert p.returncode == 143, f"exit {p.returncode}: {stderr[-3000:]}"
+    assert "interrupted" in stderr
+    left = [pid for pid in running if is_mhformer(pid)]
+    assert not left, f"mhformer {left} still runs after the driver left"
+    # Nothing staged, and any output that is there is a complete video's (its record beside it).
+    files = {os.path.relpath(path, out) for path in all_files(out)} if out.exists() else set()
+    assert not [f for f in files if os.path.basename(f).startswith(".")], files
+    for f in files:
+        if f.endswith(".csv"):
+            assert f[:-len(".csv")] + ".record.json" in files, files
+
+    r = driver(cluster, ["--address", cluster.address, "-o", str(out), str(inputs)] + RUN_OPTIONS)
+    assert r.returncode == 0, f"exit {r.returncode}: {r.stderr[-3000:]}"
+    with open(out / "batch-summary.json") as f:
+        summary = json.load(f)
+    assert {v["status"] for v in summary["videos"]} <= {"ok", "skipped"} and summary["totals"]["videos"] == 3
+    for v in summary["videos"]:
+        check_complete(v)
