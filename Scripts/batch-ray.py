@@ -334,9 +334,9 @@ def main(argv):
 
     results.sort(key=lambda r: r["input"])
     seconds = time.monotonic() - start_wall
-    # Frames that ran in this batch, as mhformer counts them: a skipped video's frames were done before.
-    ran_frames = sum(int(r.get("frames") or 0) for r in results if r.get("status") != "skipped")
-    totals = {"videos": len(results), **counts, "frames": ran_frames,
+    # Every video's frames, skipped ones too (their record's count), as mhformer batch counts them.
+    frames = sum(int(r.get("frames") or 0) for r in results)
+    totals = {"videos": len(results), **counts, "frames": frames,
               "seconds": round(seconds, 3)}
     line = (f"{totals['videos']} videos: {totals['ok']} ok, {totals['skipped']} skipped, {totals['failed']} failed; "
             f"{totals['frames']} frames in {seconds:.1f} s")

@@ -157,6 +157,18 @@ def test_folder_of_good_and_broken_videos(cluster, tmp_path):
     changed = [p for p in after if p != summary_path and after[p] != before[p]]
     assert changed == [], f"the second run touched {changed}"
 
+    # The same summary as `mhformer batch` itself writes for that batch (all done: it runs nothing),
+    # but for the times.
+    r = subprocess.run([MHFORMER, "batch", str(inputs), "-o", str(out)] + RUN_OPTIONS, capture_output=True, text=True, cwd=REPO)
+    assert r.returncode == 1, r.stderr
+    with open(out / "batch-summary.json") as f:
+        own = json.load(f)
+
+    def timeless(summary):
+        return {**summary, "videos": [{k: v for k, v in video.items() if k != "seconds"} for video in summary["videos"]],
+                "totals": {k: v for k, v in summary["totals"].items() if k != "seconds"}}
+    assert timeless(again) == timeless(own)
+
 
 def start_driver(cluster, inputs, out, *extra):
     return subprocess.Popen([sys.executable, SCRIPT, "--mhformer", MHFORMER, "--address", cluster.address, *extra,
