@@ -49,19 +49,21 @@ def default_mhformer():
 def parse_args(argv):
     ap = argparse.ArgumentParser(
         description="Run `mhformer batch` with one Ray task per video.",
+        epilog="Every other option goes to each `mhformer batch` unchanged (see mhformer batch --help); "
+               "give them after the INPUTs.",
         usage="%(prog)s --address ADDR [--mhformer PATH] -o OUTDIR INPUT... [mhformer batch options]",
         allow_abbrev=False)   # an abbreviation must not swallow a mhformer option
-    ap.add_argument("--address", required=True,
+    ap.add_argument("--address", required=True, metavar="ADDR",
                     help="Ray cluster address (HOST:PORT of the head, or 'auto' for RAY_ADDRESS / the cluster started on this node)")
-    ap.add_argument("--mhformer", default=None, help="mhformer binary, the same path on every node (default: .build/release/mhformer, else mhformer on PATH)")
+    ap.add_argument("--mhformer", default=None, metavar="PATH", help="mhformer binary, the same path on every node (default: .build/release/mhformer, else mhformer on PATH)")
     ap.add_argument("-o", "--output", dest="outdir", required=True, help="output folder, on a filesystem every node sees")
-    ap.add_argument("--threads", type=int, default=1, help="OpenBLAS threads per video; each task reserves that many Ray CPUs (default 1)")
-    ap.add_argument("--max-retries", type=int, default=3, help="reruns of a video whose task died (node lost, killed, crashed); default 3")
+    ap.add_argument("--threads", type=int, default=1, metavar="N", help="OpenBLAS threads per video; each task reserves that many Ray CPUs (default 1)")
+    ap.add_argument("--max-retries", type=int, default=3, metavar="N", help="reruns of a video whose task died (node lost, killed, crashed); default 3")
     # mhformer batch's own options that the driver sets per video, so they are the driver's: --input-root
     # and --shard go to the plan only (a --shard of one video would select nothing), the others are
     # done here.
-    ap.add_argument("--input-root", default=None, help="the folder the output tree mirrors (default: the deepest folder holding every video)")
-    ap.add_argument("--shard", default=None, help="I/N: only this share of the videos (summary: batch-summary.shard-I-of-N.json)")
+    ap.add_argument("--input-root", default=None, metavar="DIR", help="the folder the output tree mirrors (default: the deepest folder holding every video)")
+    ap.add_argument("--shard", default=None, metavar="I/N", help="I/N: only this share of the videos (summary: batch-summary.shard-I-of-N.json)")
     ap.add_argument("--plan", action="store_true", help="print the plan of `mhformer batch --plan` and run nothing")
     ap.add_argument("--json-lines", action="store_true", help="print each video's JSON line to stdout as it ends")
     ap.add_argument("--no-summary", action="store_true", help="do not write OUTDIR/batch-summary.json")
