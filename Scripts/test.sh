@@ -11,6 +11,12 @@ python3 -c "import torch" 2>/dev/null || pip install -q -r Training/requirements
 set +e
 OMP_NUM_THREADS=1 python3 -m pytest -q -p no:cacheprovider Training/tests 2>&1 | tail -n 5
 py_status=${PIPESTATUS[0]}
+
+# The Ray driver's test (Scripts/tests): a local Ray cluster (head and two worker nodes) running the
+# release binary that setup.sh built. It skips itself when Ray cannot be installed.
+python3 -c "import ray" 2>/dev/null || pip install -q -r Scripts/requirements-ray.txt || echo "Ray not installed: Scripts/tests will skip"
+MHFORMER_BIN=.build/release/mhformer python3 -m pytest -q -p no:cacheprovider Scripts/tests 2>&1 | tail -n 5
+ray_status=${PIPESTATUS[0]}
 set -e
 
 swift build
@@ -28,5 +34,6 @@ fuzz_status=0
 set -e
 [ "$fuzz_status" -ne 0 ] && { echo "Fuzzing failed (Scripts/fuzz.sh exit $fuzz_status)"; [ "$status" -eq 0 ] && status=$fuzz_status; }
 [ "$py_status" -ne 0 ] && { echo "Training tests failed (pytest exit $py_status)"; [ "$status" -eq 0 ] && status=$py_status; }
+[ "$ray_status" -ne 0 ] && { echo "Ray driver tests failed (pytest exit $ray_status)"; [ "$status" -eq 0 ] && status=$ray_status; }
 tail -n 1 .build/swift-test.log
 exit "$status"
