@@ -169,7 +169,14 @@ struct Batch: ParsableCommand {
     }
 
     /// A child: one video in this process, its result as one JSON line on stdout (exit 0 ok, 1 failed).
+    /// It stops (SIGTERM: staged files removed, exit 143) if its parent batch goes away, even one
+    /// killed with SIGKILL, which cannot pass the signal on: no orphan finishes a video on its own.
     func runChild(video: String, settings: String) throws {
+        let parent = getppid()
+        Thread.detachNewThread {
+            while getppid() == parent { usleep(250_000) }
+            kill(getpid(), SIGTERM)
+        }
         guard let v = try? JSONDecoder().decode(BatchVideo.self, from: Data(video.utf8)),
               let s = try? JSONDecoder().decode(BatchSettings.self, from: Data(settings.utf8)) else {
             printError("error: batch: unreadable --child-video / --child-settings")

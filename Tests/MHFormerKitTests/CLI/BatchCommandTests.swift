@@ -149,6 +149,31 @@ struct BatchCommandTests {
         #expect(outputTimes(outdir)["a.csv"] == aTime)
     }
 
+    @Test("SIGKILL of the batch: its child stops too (no orphan finishes the video), leaving no staged file")
+    func parentKilled() throws {
+        let dir = ClipDir(); defer { dir.remove() }
+        let weights = try #require(try anyWeights(in: dir.url))
+        let input = dir.path("in"), outdir = dir.path("out")
+        try FileManager.default.createDirectory(atPath: input, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: SampleVideo.video.path, toPath: input + "/long.mp4")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Paths.tool)
+        p.arguments = ["batch", input, "-o", outdir, "--weights", weights, "--no-flip", "--threads", "1"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let pattern = "child-video.*\(input)/long.mp4"
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, try run("/usr/bin/pgrep", ["-f", pattern]).status != 0 { usleep(100_000) }
+        usleep(1_000_000)
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        var childGone = false
+        for _ in 0..<30 where !childGone { usleep(100_000); childGone = try run("/usr/bin/pgrep", ["-f", pattern]).status != 0 }
+        #expect(childGone, "the child outlived its killed parent")
+        #expect(stagedFiles(outdir).isEmpty, "\(stagedFiles(outdir))")
+        #expect(!FileManager.default.fileExists(atPath: outdir + "/long.csv") && !FileManager.default.fileExists(atPath: outdir + "/long.record.json"))
+    }
+
     @Test("a video whose process is killed is recorded as failed with the signal, and the batch goes on")
     func killedChild() throws {
         let dir = ClipDir(); defer { dir.remove() }
