@@ -80,25 +80,27 @@ struct PeopleRunTests {
     func choosing() throws {
         let dir = ClipDir(); defer { dir.remove() }
         let weights = try #require(try anyWeights(in: dir.url))
-        // Left: the walker (small), middle: the boxer (large), right: the boxer at half size, entering after 1 s.
+        // Left: the walker (small); middle: the boxer (large), walking in after 1 s; right: the boxer
+        // at 0.6 size (medium), there from the start.
         let video = dir.path("three.mp4")
         try FFmpegCLI.run(["-i", SampleVideo.video.path, "-i", Self.punch, "-filter_complex",
-                           "[1:v]split[p][q];[q]scale=320:240,pad=640:480:160:200:color=0x9a9e9c,drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='lt(t,1)'[s];[0:v][p][s]hstack=inputs=3",
+                           "[1:v]split[p][q];[p]drawbox=x=0:y=0:w=iw:h=ih:color=black:t=fill:enable='lt(t,1)'[b];[q]scale=384:288,pad=640:480:128:192:color=0x9a9e9c[s];[0:v][b][s]hstack=inputs=3",
                            "-t", "2", "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", video])
+        func kept(_ prefix: String) throws -> [Double] {
+            try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix(prefix) }.sorted()
+                .map { mean(try pelvisX(dir.path($0))) }.sorted()
+        }
         let largest = try people(video, dir.path("l.csv"), ["--people", "2", "--person-order", "largest", "--keypoints-2d", dir.path("l_2d.csv")], weights: weights)
         #expect(largest.status == 0 && largest.stderr.contains("3 people found, 2 written"), "\(largest.stderr)")
-        let kept = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix("l_2d.p") }.sorted()
-        #expect(kept.count == 2, "\(kept)")
-        let centres = try kept.map { mean(try pelvisX(dir.path($0))) }.sorted()
-        // The big boxer (640..1280) and the half-size boxer (1280..1920); not the walker.
-        #expect(centres.count == 2 && (640...1280).contains(centres[0]) && centres[1] > 1280, "\(centres)")
+        let big = try kept("l_2d.p")
+        // The big boxer (640..1280) and the medium one (1280..1920); not the walker.
+        #expect(big.count == 2 && (640...1280).contains(big[0]) && big[1] > 1280, "\(big)")
 
         let first = try people(video, dir.path("f.csv"), ["--people", "2", "--person-order", "first", "--keypoints-2d", dir.path("f_2d.csv")], weights: weights)
         #expect(first.status == 0, "\(first.stderr)")
-        let firstKept = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix("f_2d.p") }.sorted()
-        let firstCentres = try firstKept.map { mean(try pelvisX(dir.path($0))) }.sorted()
-        // The two there from frame 0: the walker and the big boxer.
-        #expect(firstCentres.count == 2 && firstCentres[0] < 640 && (640...1280).contains(firstCentres[1]), "\(firstCentres)")
+        let early = try kept("f_2d.p")
+        // The two there from frame 0: the walker and the medium boxer.
+        #expect(early.count == 2 && early[0] < 640 && early[1] > 1280, "\(early)")
     }
 
     @Test("--people 1 is the single-person run; bad values are one-line errors")
