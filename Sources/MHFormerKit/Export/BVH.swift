@@ -24,12 +24,27 @@ public enum BVH {
     /// The local frame (columns x, y, z) of a branching joint from its current positions:
     /// pelvis: x towards the left hip, y towards the spine; thorax: x towards the left shoulder,
     /// y towards the nose.
+    /// Always a rotation, also when the pose gives no frame: with the left and right joints on one
+    /// point x is taken across the up direction, and with the up child on the left-right line y is
+    /// taken across x (otherwise the matrix is not a rotation and the BVH cannot encode the fit).
     static func branchFrame(_ joint: Int, _ p: (Int) -> [Double]) -> Mat3 {
         let (left, right, upChild) = joint == 0 ? (4, 1, 7) : (11, 14, 9)
-        let x = normalised(sub(p(left), p(right)))
         let upVector = sub(p(upChild), p(joint))
-        let y = normalised(sub(upVector, x.map { $0 * dot(upVector, x) }))
+        var x = sub(p(left), p(right))
+        if dot(x, x) < 1e-18 { x = perpendicular(to: upVector) }
+        x = normalised(x)
+        var y = sub(upVector, x.map { $0 * dot(upVector, x) })
+        if dot(y, y) < 1e-18 { y = perpendicular(to: x) }
+        y = normalised(y)
         return Mat3(columns: x, y, cross(x, y))
+    }
+
+    /// A unit vector perpendicular to `v` (any, when `v` is 0): `v` crossed with the axis it is least
+    /// aligned with.
+    static func perpendicular(to v: [Double]) -> [Double] {
+        guard dot(v, v) > 1e-18 else { return [1, 0, 0] }
+        let axis: [Double] = abs(v[0]) <= abs(v[1]) && abs(v[0]) <= abs(v[2]) ? [1, 0, 0] : (abs(v[1]) <= abs(v[2]) ? [0, 1, 0] : [0, 0, 1])
+        return normalised(cross(v, axis))
     }
 
     /// The rigid skeleton that best explains a motion: constant offsets (median bone lengths) and per
