@@ -43,6 +43,12 @@ public struct SafeTensorsFile {
         guard headerLength > 1, headerLength <= UInt64(data.count - 8), headerLength < 100_000_000 else {
             throw MHFormerError("\(path): not a safetensors file (bad header length)")
         }
+        // The format pads its header with spaces so that the data starts on an 8-byte boundary; a
+        // length off by a few bytes (a truncated or shifted header) would still parse as JSON and
+        // read every tensor shifted.
+        guard headerLength % 8 == 0 else {
+            throw MHFormerError("\(path): not a safetensors file (header length \(headerLength) is not a multiple of 8: the data would not start 8-byte aligned)")
+        }
         let headerBytes = data.subdata(in: 8 ..< 8 + Int(headerLength))
         guard let json = try? JSONSerialization.jsonObject(with: headerBytes) as? [String: Any] else {
             throw MHFormerError("\(path): not a safetensors file (header is not a JSON object)")

@@ -217,6 +217,21 @@ struct HardeningWeightsLayoutTests {
         return nil
     }
 
+    /// The format pads its header to a multiple of 8 bytes; the same file with the padding cut
+    /// (header length 4 bytes shorter, data moved up) parses as JSON but is refused.
+    @Test("a header length that leaves the data unaligned is refused; the padded file opens")
+    func unalignedDataStart() throws {
+        let header = #"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#
+        var padded = Array(header.utf8)
+        while padded.count % 8 != 0 { padded.append(0x20) }
+        func file(_ h: [UInt8]) -> Data { Data(withUnsafeBytes(of: UInt64(h.count).littleEndian) { Array($0) } + h + bytes([1.5])) }
+        #expect(try Array(SafeTensorsFile(data: file(padded), name: "ok.safetensors").entries.keys) == ["w"])
+        let unpadded = Array(header.utf8) + [0x20]            // 54 + 1 = 55 bytes: not a multiple of 8
+        #expect(unpadded.count % 8 != 0)
+        #expect(message { _ = try SafeTensorsFile(data: file(unpadded), name: "short.safetensors") }
+                == "short.safetensors: not a safetensors file (header length 55 is not a multiple of 8: the data would not start 8-byte aligned)")
+    }
+
     @Test("two tensors sharing bytes: refused on opening, naming the file and both tensors")
     func overlappingTensors() throws {
         let dir = try Paths.tempDir()
