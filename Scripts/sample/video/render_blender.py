@@ -33,12 +33,7 @@ import synth_gt  # noqa: E402
 argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
 ap = argparse.ArgumentParser(prog="render_blender.py")
 synth_gt.add_clip_args(ap)
-ap.add_argument("--frames-dir", default=None, help="PNG frames (default: <out-dir>/<name>_frames)")
-ap.add_argument("--engine", default="WORKBENCH", choices=["WORKBENCH", "EEVEE", "CYCLES"])
-ap.add_argument("--samples", type=int, default=8, help="EEVEE/Cycles samples per pixel")
-ap.add_argument("--studio-light", default="outdoor.sl", help="Workbench studio light: Default, basic.sl, outdoor.sl, "
-                "paint.sl, rim.sl, studio.sl")
-ap.add_argument("--crf", type=int, default=18, help="H.264 quality (lower = better, bigger)")
+scene.add_render_args(ap)
 ap.add_argument("--style", default="", help="figure.py style overrides, e.g. face=0,hair=0,sleeves=long")
 ap.add_argument("--shirt", default="38,105,165", help="sRGB 0-255")
 ap.add_argument("--trousers", default="48,52,70", help="sRGB 0-255")
@@ -51,10 +46,7 @@ J, meta = synth_gt.load_clip(args.seq, args.start, args.seconds, args.fps, args.
 cam = synth_gt.place_camera_from_args(J, W, H, args)
 os.makedirs(args.out_dir, exist_ok=True)
 prefix = os.path.join(args.out_dir, args.name)
-style = {}
-for kv in filter(None, args.style.split(",")):
-    k, v = kv.split("=")
-    style[k] = v if k == "sleeves" else float(v)
+style = scene.parse_style(args.style)
 render_info = dict(engine=args.engine, blender=bpy.app.version_string, style=style,
                    studio_light=args.studio_light if args.engine == "WORKBENCH" else None,
                    shirt_srgb=args.shirt, trousers_srgb=args.trousers)

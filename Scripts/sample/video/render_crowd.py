@@ -26,11 +26,7 @@ import scene  # noqa: E402
 argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
 ap = argparse.ArgumentParser(prog="render_crowd.py")
 crowd.add_args(ap)
-ap.add_argument("--frames-dir", default=None, help="PNG frames (default: <out-dir>/<name>_frames)")
-ap.add_argument("--engine", default="WORKBENCH", choices=["WORKBENCH", "EEVEE", "CYCLES"])
-ap.add_argument("--samples", type=int, default=8, help="EEVEE/Cycles samples per pixel")
-ap.add_argument("--studio-light", default="outdoor.sl", help="Workbench studio light")
-ap.add_argument("--crf", type=int, default=18, help="H.264 quality (lower = better, bigger)")
+scene.add_render_args(ap)
 ap.add_argument("--style", default="", help="figure.py style overrides for everyone, e.g. sleeves=long")
 ap.add_argument("--preview-frames", default="", help="e.g. 0,65,100: render only these frames, no mp4 (quick look)")
 args = ap.parse_args(argv)
@@ -41,10 +37,7 @@ W, H = [int(x) for x in args.res.split("x")]
 Js, infos, cam = crowd.build(args.people, args.seconds, args.fps, W, H, args.mocap, args.hfov)
 os.makedirs(args.out_dir, exist_ok=True)
 prefix = os.path.join(args.out_dir, args.name)
-style = {}
-for kv in filter(None, args.style.split(",")):
-    k, v = kv.split("=")
-    style[k] = v if k == "sleeves" else float(v)
+style = scene.parse_style(args.style)
 render_info = dict(engine=args.engine, blender=bpy.app.version_string, style=style,
                    studio_light=args.studio_light if args.engine == "WORKBENCH" else None)
 numbers, extra = None, dict(render=render_info)

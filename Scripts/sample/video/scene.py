@@ -17,6 +17,26 @@ import figure
 
 ENGINES = {"EEVEE": "BLENDER_EEVEE", "CYCLES": "CYCLES", "WORKBENCH": "BLENDER_WORKBENCH"}
 
+
+def add_render_args(ap):
+    """The render options both renderers take (frames folder, engine, samples, light, H.264 quality)."""
+    ap.add_argument("--frames-dir", default=None, help="PNG frames (default: <out-dir>/<name>_frames)")
+    ap.add_argument("--engine", default="WORKBENCH", choices=["WORKBENCH", "EEVEE", "CYCLES"])
+    ap.add_argument("--samples", type=int, default=8, help="EEVEE/Cycles samples per pixel")
+    ap.add_argument("--studio-light", default="outdoor.sl", help="Workbench studio light: Default, basic.sl, outdoor.sl, "
+                    "paint.sl, rim.sl, studio.sl")
+    ap.add_argument("--crf", type=int, default=18, help="H.264 quality (lower = better, bigger)")
+
+
+def parse_style(text):
+    """figure.py style overrides from "face=0,hair=0,sleeves=long" (numbers but for sleeves)."""
+    style = {}
+    for kv in filter(None, text.split(",")):
+        k, v = kv.split("=")
+        style[k] = v if k == "sleeves" else float(v)
+    return style
+
+
 # mocap world (m, Y up) -> Blender world (m, Z up): (x, y, z) -> (x, -z, y)
 MB = np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]], float)
 
