@@ -47,13 +47,7 @@ public struct BatchSettings: Codable, Equatable, Sendable {
     public init(template: PoseJob, formats: [MotionFormat], keypoints2D: Bool, overlay: Bool, plot: Bool) throws {
         let p = template.pose2D
         pose2dModel = p.model
-        let blazeFolders = p.blazePoseFolder.map { [$0] } ?? template.modelFolders.map { ($0 as NSString).appendingPathComponent("blazepose") }
-        guard let blaze = blazeFolders.first(where: {
-            FileManager.default.fileExists(atPath: $0 + "/pose_detection.tflite") && FileManager.default.fileExists(atPath: $0 + "/pose_landmark_full.tflite")
-        }) else {
-            throw MHFormerError("\(blazeFolders.first ?? "Models/blazepose"): BlazePose models not found (run bash Scripts/setup/fetch-blazepose.sh)")
-        }
-        blazePoseFolder = BatchSettings.absolute(blaze)
+        blazePoseFolder = BatchSettings.absolute(try BlazePoseEstimator.modelFolder(searching: template.blazePoseFolders))
         if let w = p.weights {
             pose2dWeights = BatchSettings.absolute(w)
             var isFolder: ObjCBool = false

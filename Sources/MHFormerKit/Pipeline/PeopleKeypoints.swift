@@ -59,6 +59,9 @@ public enum PeopleKeypointExtractor {
                                progress: ((Int, VideoInfo) -> Void)? = nil) throws -> PeopleVideoKeypoints {
         let reader = try VideoReader(path: videoPath, fallbackFrameRate: fallbackFrameRate)
         let info = reader.info
+        // Identities last through gaps up to the same time as the interpolation, in frames at this
+        // video's rate.
+        estimator.tracker.options.maxGapFrames = max(1, Int((maxGapSeconds * (info.frameRate ?? fallbackFrameRate)).rounded()))
         var frames: [Int] = [], times: [Double?] = []
         // Per ID: the rows it was seen in and what was seen (sparse until the video ends).
         var seen: [Int: [(row: Int, person: PersonInFrame)]] = [:]

@@ -27,22 +27,17 @@ extension PosePipeline {
         if let threads = job.lifting.threads { setBLASThreads(threads) }
         guard FileManager.default.fileExists(atPath: videoPath) else { throw MHFormerError("\(videoPath): no such file") }
         let p = job.pose2D
-        let options = Pose2DModelOptions(blazePoseFolders: p.blazePoseFolder.map { [$0] } ?? job.modelFolders.map { ($0 as NSString).appendingPathComponent("blazepose") },
-                                         weights: p.weights, flipTest: p.flipTest)
+        let options = Pose2DModelOptions(blazePoseFolders: job.blazePoseFolders, weights: p.weights, flipTest: p.flipTest)
         guard let weightsPath = liftingWeights else {
             throw MHFormerError("no weights given and no Models/mhformer-cmu-T*.safetensors found (use --weights FILE)")
         }
         let model = try MHFormerModel(path: weightsPath)
-        // Identities last through gaps up to --max-gap: in frames at the video's rate, once it is known.
-        let rate = (try? VideoReader(path: videoPath, fallbackFrameRate: job.post.fps).info.frameRate) ?? nil
-        var tracking = PeopleTracker.Options()
-        tracking.maxGapFrames = max(1, Int((p.maxGapSeconds * (rate ?? job.post.fps)).rounded()))
         // BlazePose on the people side by side, one BLAS thread each (top-down models run per person
         // after it, on every BLAS thread); the lifter gets the threads back afterwards.
         let threads = blasThreads()
         let backend = try Pose2DBackends.backend(named: p.model)
         let workers = backend.topDown == nil ? threads : 1
-        let estimator = try backend.makePeople(options, tracking: tracking, workers: workers)
+        let estimator = try backend.makePeople(options, tracking: PeopleTracker.Options(), workers: workers)
         if workers > 1 { setBLASThreads(1) }
         let extracted = Result {
             try PeopleKeypointExtractor.extract(videoPath: videoPath, estimator: estimator, maxGapSeconds: p.maxGapSeconds,
@@ -52,9 +47,7 @@ extension PosePipeline {
         }
         setBLASThreads(threads)
         let video = try extracted.get()
-        if p.strict, let damage = video.decode.damage {
-            throw MHFormerError("\(videoPath): damaged video: \(damage); nothing written (--strict)")
-        }
+        try checkDamage(videoPath, video.decode)
         let seconds2D = Date().timeIntervalSince(start)
 
         // 3D: everyone's windows batched together, then each person post-processed on their own.
@@ -65,26 +58,21 @@ extension PosePipeline {
         let lifted = Lifter(model: model).lift(people: video.people.map(\.keypoints), flip: job.lifting.flip, workers: liftWorkers)
         setBLASThreads(threads)
         let secondsLift = Date().timeIntervalSince(liftStart)
+        for pose in lifted { try PosePipeline.checkFinite(pose, weightsPath: weightsPath) }
+        // Smoothing and the skeleton fit per person, then the scene's ground from everyone's feet.
+        let fitted = try zip(video.people, lifted).map { try fitSkeleton($0.keypoints, pose: $1) }
         var scene: WorldFrame?
         if job.post.coordinates == .world {
             let first = video.people[0].keypoints
-            let camera = PinholeCamera.assumed(width: first.width, height: first.height, fovDegrees: job.post.fovDegrees, focalPx: job.post.focalPx)
-            // The scene's ground from everyone's feet, after the same smoothing and skeleton fit as each person's.
-            var fitted: [(keypoints: Keypoints2D, cameraPose: Pose3DSequence)] = []
-            for (track, pose) in zip(video.people, lifted) {
-                var own = job
-                own.post.coordinates = .camera
-                let (cameraPose, _, _) = try PosePipeline(own).postProcess(track.keypoints, pose: pose)
-                fitted.append((track.keypoints, cameraPose))
-            }
-            scene = WorldMotion.sceneFrame(people: fitted, camera: camera, fps: MotionWriter.frameRate(times: first.times, fallback: job.post.fps))
+            scene = WorldMotion.sceneFrame(people: zip(video.people, fitted).map { ($0.keypoints, $1.0) }, camera: camera(first),
+                                           fps: MotionWriter.frameRate(times: first.times, fallback: job.post.fps))
         }
 
         let batch = OutputBatch()
         var people: [PersonResult] = []
         var overlayPeople: [OverlayVideo.Person] = []
-        for (track, pose) in zip(video.people, lifted) {
-            let (cameraPose, final, frameRate) = try postProcess(track.keypoints, pose: pose, scene: scene)
+        for (track, (cameraPose, frameRate)) in zip(video.people, fitted) {
+            let final = try inJobFrame(track.keypoints, cameraPose: cameraPose, rate: frameRate, scene: scene)
             var outputs = job.outputs
             outputs.motion = outputs.motion.map { PosePipeline.personPath($0, id: track.id) }
             outputs.moreMotion = outputs.moreMotion.map { PosePipeline.personPath($0, id: track.id) }

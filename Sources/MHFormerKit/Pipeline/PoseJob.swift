@@ -100,6 +100,12 @@ public struct PoseJob: Sendable {
     /// Where model files are looked for when no path is given.
     public var modelFolders = ModelFolders.candidates()
 
+    /// The folders searched, in order, for BlazePose's .tflite files: the one given, else
+    /// `blazepose/` in each model folder.
+    public var blazePoseFolders: [String] {
+        pose2D.blazePoseFolder.map { [$0] } ?? modelFolders.map { ($0 as NSString).appendingPathComponent("blazepose") }
+    }
+
     public init(input: Input) { self.input = input }
 }
 

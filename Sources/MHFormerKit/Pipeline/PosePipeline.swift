@@ -55,10 +55,7 @@ public final class PosePipeline {
                                                        fallbackFrameRate: job.post.fps) { done, info in
                 progress?(.pose2D(done: done, expected: PosePipeline.expectedFrames(info)))
             }
-            // Strict: a damaged video is refused before anything is written (the lifting is not done).
-            if job.pose2D.strict, let damage = v.decode.damage {
-                throw MHFormerError("\(path): damaged video: \(damage); nothing written (--strict)")
-            }
+            try checkDamage(path, v.decode)
             keypoints = v.keypoints
             video = v
         }
@@ -73,12 +70,9 @@ public final class PosePipeline {
         let liftStart = Date()
         let lifted = Lifter(model: model).lift(keypoints, flip: job.lifting.flip)
         let secondsLift = Date().timeIntervalSince(liftStart)
-        // Checked before the post-processing: NaN from the model (e.g. weights holding NaN) would
-        // otherwise run through the skeleton fit and be written out as "nan".
-        if let bad = lifted.firstNonFiniteFrame {
-            throw MHFormerError("\(weightsPath): the model's 3D output is not finite (NaN or infinite) at frame \(bad); corrupt weights? Nothing written")
-        }
-        let (pose, final, rate) = try postProcess(keypoints, pose: lifted)
+        try PosePipeline.checkFinite(lifted, weightsPath: weightsPath)
+        let (pose, rate) = try fitSkeleton(keypoints, pose: lifted)
+        let final = try inJobFrame(keypoints, cameraPose: pose, rate: rate)
         var source: String? = nil
         if case .video(let v) = job.input { source = v }
         try write(keypoints, pose: pose, final: final, rate: rate, outputs: job.outputs, format: format, video: source, into: batch)
@@ -93,15 +87,9 @@ public final class PosePipeline {
                              framesWithUndetectedPoints: undetected, pose2DSummary: estimator?.summary, weightsPath: weightsPath, modelConfig: model.config, written: written)
     }
 
-    /// Smoothing, the rigid skeleton and the job's coordinate frame for one person's lifted joints:
-    /// (root-relative camera-frame joints after smoothing and fitting, joints in the job's frame,
-    /// frame rate). `scene`: the world frame shared by several people (nil: this person's own).
-    func postProcess(_ keypoints: Keypoints2D, pose lifted: Pose3DSequence, scene: WorldFrame? = nil) throws -> (Pose3DSequence, Pose3DSequence, Double) {
-        // Checked before the post-processing: NaN from the model (e.g. weights holding NaN) would
-        // otherwise run through the skeleton fit and be written out as "nan".
-        if let bad = lifted.firstNonFiniteFrame {
-            throw MHFormerError("\(liftingWeightsName): the model's 3D output is not finite (NaN or infinite) at frame \(bad); corrupt weights? Nothing written")
-        }
+    /// Smoothing and the rigid skeleton: root-relative camera-frame joints, and the frame rate.
+    /// `lifted` has been checked finite (checkFinite).
+    func fitSkeleton(_ keypoints: Keypoints2D, pose lifted: Pose3DSequence) throws -> (Pose3DSequence, Double) {
         var pose = lifted
         let post = job.post
         let rate = MotionWriter.frameRate(times: keypoints.times, fallback: post.fps)
@@ -109,19 +97,30 @@ public final class PosePipeline {
         if post.rigidSkeleton {
             pose.joints = BVH.fit(positions: pose.joints.map(Double.init), present: pose.present, scores: keypoints.scores).positions.map(Float.init)
         }
+        return (pose, rate)
+    }
+
+    /// The fitted camera-frame joints in the job's coordinate frame. `scene`: the world frame shared
+    /// by several people (nil: this person's own).
+    func inJobFrame(_ keypoints: Keypoints2D, cameraPose pose: Pose3DSequence, rate: Double, scene: WorldFrame? = nil) throws -> Pose3DSequence {
+        let post = job.post
         var final = pose
         switch post.coordinates {
         case .camera: break
         case .demo: final.joints = Lifter.cameraToWorld(pose.joints)
         case .world:
-            let camera = PinholeCamera.assumed(width: keypoints.width, height: keypoints.height, fovDegrees: post.fovDegrees, focalPx: post.focalPx)
-            final.joints = WorldMotion.make(keypoints: keypoints, cameraPose: pose, camera: camera, zUp: post.zUp, fps: rate, scene: scene).joints
+            final.joints = WorldMotion.make(keypoints: keypoints, cameraPose: pose, camera: camera(keypoints), zUp: post.zUp, fps: rate, scene: scene).joints
         }
         // And again on the final joints: the world frame's trajectory fit divides by fitted quantities.
         if let bad = final.firstNonFiniteFrame {
             throw MHFormerError("\(job.outputs.motion ?? inputName): the \(post.coordinates.rawValue)-frame 3D joints are not finite (NaN or infinite) at frame \(bad); nothing written")
         }
-        return (pose, final, rate)
+        return final
+    }
+
+    /// The camera the world frame assumes for keypoints of this image size.
+    func camera(_ keypoints: Keypoints2D) -> PinholeCamera {
+        PinholeCamera.assumed(width: keypoints.width, height: keypoints.height, fovDegrees: job.post.fovDegrees, focalPx: job.post.focalPx)
     }
 
     /// Stages one person's files (`outputs`' paths) in `batch`.
@@ -151,7 +150,20 @@ public final class PosePipeline {
         }
     }
 
-    var liftingWeightsName: String { job.lifting.weights ?? "the weights" }
+    /// Strict: a damaged video is refused before anything is written (the lifting is not done).
+    func checkDamage(_ videoPath: String, _ decode: DecodeSummary) throws {
+        if job.pose2D.strict, let damage = decode.damage {
+            throw MHFormerError("\(videoPath): damaged video: \(damage); nothing written (--strict)")
+        }
+    }
+
+    /// NaN from the model (e.g. weights holding NaN) is refused before the post-processing, which
+    /// would otherwise carry it into the files as "nan".
+    static func checkFinite(_ lifted: Pose3DSequence, weightsPath: String) throws {
+        if let bad = lifted.firstNonFiniteFrame {
+            throw MHFormerError("\(weightsPath): the model's 3D output is not finite (NaN or infinite) at frame \(bad); corrupt weights? Nothing written")
+        }
+    }
 
     /// The input's name in messages.
     var inputName: String {
@@ -220,8 +232,7 @@ public final class PosePipeline {
 
     func makeEstimator() throws -> PoseEstimator2D {
         let p = job.pose2D
-        let folders = p.blazePoseFolder.map { [$0] } ?? job.modelFolders.map { ($0 as NSString).appendingPathComponent("blazepose") }
-        let options = Pose2DModelOptions(blazePoseFolders: folders, weights: p.weights, flipTest: p.flipTest,
+        let options = Pose2DModelOptions(blazePoseFolders: job.blazePoseFolders, weights: p.weights, flipTest: p.flipTest,
                                          keepAttention: p.attentionOutput != nil)
         return try Pose2DBackends.backend(named: p.model).make(options)
     }

@@ -52,9 +52,9 @@ public enum Pose2DBackends {
         /// Everyone, each with an identity (PeopleTracker).
         /// `workers`: threads tracking people side by side (each with its own copy of BlazePose).
         public func makePeople(_ o: Pose2DModelOptions, tracking: PeopleTracker.Options, workers: Int = 1) throws -> PeopleEstimator {
-            let finder = try BlazePoseEstimator(searching: o.blazePoseFolders)
-            let copies = try (1..<max(1, workers)).map { _ in try BlazePoseEstimator(searching: o.blazePoseFolders).tracker.pose }
-            return PeopleEstimator(tracker: PeopleTracker(pose: finder.tracker.pose, options: tracking, workers: copies), model: try topDown?(o),
+            let folder = try BlazePoseEstimator.modelFolder(searching: o.blazePoseFolders)
+            let copies = try (0..<max(1, workers)).map { _ in try BlazePose(modelDirectory: folder) }
+            return PeopleEstimator(tracker: PeopleTracker(pose: copies[0], options: tracking, workers: Array(copies.dropFirst())), model: try topDown?(o),
                                    flipTest: o.flipTest ?? flipTestDefault ?? false)
         }
     }

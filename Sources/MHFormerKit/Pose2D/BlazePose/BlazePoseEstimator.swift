@@ -12,12 +12,16 @@ public final class BlazePoseEstimator: PoseEstimator2D {
     /// Loads pose_detection.tflite and pose_landmark_full.tflite from the first of `folders` that has
     /// both.
     public convenience init(searching folders: [String]) throws {
+        self.init(pose: try BlazePose(modelDirectory: try BlazePoseEstimator.modelFolder(searching: folders)))
+    }
+
+    /// The first of `folders` that has both .tflite files.
+    public static func modelFolder(searching folders: [String]) throws -> String {
         let fm = FileManager.default
-        for f in folders where fm.fileExists(atPath: f + "/pose_detection.tflite") && fm.fileExists(atPath: f + "/pose_landmark_full.tflite") {
-            self.init(pose: try BlazePose(modelDirectory: f))
-            return
+        guard let folder = folders.first(where: { fm.fileExists(atPath: $0 + "/pose_detection.tflite") && fm.fileExists(atPath: $0 + "/pose_landmark_full.tflite") }) else {
+            throw MHFormerError("\(folders.first ?? "Models/blazepose"): BlazePose models not found (run bash Scripts/setup/fetch-blazepose.sh)")
         }
-        throw MHFormerError("\(folders.first ?? "Models/blazepose"): BlazePose models not found (run bash Scripts/setup/fetch-blazepose.sh)")
+        return folder
     }
 
     /// The tracked person's landmarks in the next frame, or nil.

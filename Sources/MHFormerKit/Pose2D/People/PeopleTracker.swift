@@ -124,7 +124,7 @@ public final class PeopleTracker {
             tracker.start(from: roi)
             guard let lm = try tracker.process(image, detectWhenLost: false) else { continue }
             let lmBox = PersonBox.landmarkBounds(lm, width: image.width, height: image.height)
-            if seen.contains(where: { lmBox.iou($0.person.box) > options.duplicateIoU || lmBox.overlapOfSmaller($0.person.box) > 0.8 }) { continue }
+            if isTracked(lmBox, seen) { continue }
             let appearance = Appearance(lm, image)
             let track = reidentify(box: lmBox, appearance: appearance, excluding: seen.map(\.track.id)) ?? newTrack(lmBox, appearance)
             track.tracker = tracker
@@ -165,10 +165,16 @@ public final class PeopleTracker {
             let box = PersonBox.landmarkBounds(lm, width: image.width, height: image.height)
             let appearance = Appearance(lm, image)
             guard appearance.distance(t.appearance) <= options.maxAppearanceChange,
-                  !seen.contains(where: { box.iou($0.person.box) > options.duplicateIoU || box.overlapOfSmaller($0.person.box) > 0.8 }) else { continue }
+                  !isTracked(box, seen) else { continue }
             t.tracker = tracker
             seen.append((t, TrackedPerson(id: t.id, landmarks: lm, box: box), appearance))
         }
+    }
+
+    /// Whether landmarks with bounds `box` are a person already in `seen`: the boxes overlap as
+    /// much as duplicate tracks do, or one holds the other nearly whole.
+    private func isTracked(_ box: PersonBox, _ seen: [(track: Track, person: TrackedPerson, appearance: Appearance)]) -> Bool {
+        seen.contains { box.iou($0.person.box) > options.duplicateIoU || box.overlapOfSmaller($0.person.box) > 0.8 }
     }
 
     /// The detector passes of this frame (nil: the whole image; a box: one tile of it), decided
@@ -364,11 +370,4 @@ extension PersonBox {
 
     /// Intersection over the smaller box's area (1 when one box holds the other).
     public func overlapOfSmaller(_ o: PersonBox) -> Double { intersection(o) / max(min(area, o.area), 1e-9) }
-}
-
-/// Hands values to worker threads that only read them (or, like the tracks, are touched by one
-/// worker each).
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
