@@ -104,7 +104,6 @@ struct Batch: ParsableCommand {
             progress.report(result)
             if jsonLines { printLine(result.jsonLine) }
         }
-        progress.finish()
         let summary = BatchSummary(outdir: batchPlan.outdir, videos: results, seconds: Date().timeIntervalSince(start))
         let t = summary.totals
         var line = String(format: "%d videos: %d ok, %d skipped, %d failed; %d frames in %.1f s", t.videos, t.ok, t.skipped, t.failed, t.frames, t.seconds)
@@ -229,6 +228,4 @@ final class BatchProgress: @unchecked Sendable {
         let left = ran > 0 ? elapsed / Double(done) * Double(total - done) : 0
         return String(format: "[%d/%d videos]  %.1f frames/s  %d:%02d left", done, total, rate, Int(left) / 60, Int(left) % 60)
     }
-
-    func finish() {}
 }
