@@ -107,6 +107,47 @@ def mirror(pos):
     return out
 
 
+# Limb chains (root, middle, end): the hips and shoulders, knees and elbows, ankles and wrists.
+LIMB_CHAINS = [(1, 2, 3), (4, 5, 6), (11, 12, 13), (14, 15, 16)]
+
+
+def _rotate(v, axis, angle):
+    """Rodrigues: rotate vectors v (..., 3) about unit axes (..., 3) by angles (...) (radians)."""
+    c, s = np.cos(angle)[..., None], np.sin(angle)[..., None]
+    return v * c + np.cross(axis, v) * s + axis * (axis * v).sum(-1, keepdims=True) * (1 - c)
+
+
+def perturb_limbs(rng, pos, limb_p=0.5, swing_deg=(25.0, 35.0), bend_scale=(0.7, 1.3), max_bend_deg=160.0):
+    """Limb poses the mocap does not have (in the spirit of PoseAug, Gong et al. 2021): each limb of the
+    window, with probability limb_p, is swung about its hip or shoulder by one fixed rotation in the body's
+    own frame (a random axis, up to swing_deg (legs, arms)) and its knee or elbow bend (0 = straight) is
+    scaled by a factor from bend_scale, at most max_bend_deg. The same change on every frame, so the motion
+    stays smooth; bone lengths are unchanged; a straight limb stays straight (no hyperextension).
+    Why: the validation dances (deep knee bends turned out, raised arms) are poses the 0.7 h of training
+    mocap barely has, and the lifter is worst on them even with exact 2D.  pos (T, 17, 3) -> (T, 17, 3)."""
+    out = pos.copy()
+    body, _ = body_axes(pos)                               # (T, 3, 3) columns: left, up, forward
+    for k, (root, mid, end) in enumerate(LIMB_CHAINS):
+        if rng.random() >= limb_p:
+            continue
+        axis_body = rng.normal(size=3)
+        axis_body /= np.linalg.norm(axis_body)
+        swing = np.radians(rng.uniform(-1, 1) * swing_deg[0 if k < 2 else 1])
+        axis = body @ axis_body                            # (T, 3) the same axis in each frame's body frame
+        upper = _rotate(out[:, mid] - out[:, root], axis, np.full(len(pos), swing))
+        lower = _rotate(out[:, end] - out[:, mid], axis, np.full(len(pos), swing))
+        normal = np.cross(upper, lower)                    # rotating `lower` about it bends the limb more
+        normal_len = np.linalg.norm(normal, axis=-1)
+        bend = np.arctan2(normal_len, (upper * lower).sum(-1))
+        new_bend = np.minimum(bend * rng.uniform(*bend_scale), np.radians(max_bend_deg))
+        new_bend = np.maximum(new_bend, np.minimum(bend, 0.0))
+        bent = _rotate(lower, normal / (normal_len[:, None] + 1e-12), new_bend - bend)
+        lower = np.where(normal_len[:, None] > 1e-9, bent, lower)
+        out[:, mid] = out[:, root] + upper
+        out[:, end] = out[:, mid] + lower
+    return out
+
+
 def detector_hip_offset(pos, strength):
     """Detector (COCO) hips sit higher and wider than mocap hip-joint centres. Move the two hips
     outward (pelvis->hip vector lengthened) and up along the pelvis->spine direction."""
@@ -393,19 +434,21 @@ class WindowSampler:
     """Draws random training windows: sample(rng, batch) -> x (B,T,17,2), y (B,T,17,3) float32."""
 
     def __init__(self, sequences, frames, augment=True, noise="random", detector=None, closeup_p=0.0,
-                 daz_weight=1.0):
+                 daz_weight=1.0, limb_aug_p=0.0):
         """noise: "random" (training mix, see random_noise_level), "detector" (the fitted detector model
         `detector`, a DetectorModel, on 85 % of windows at a random strength; 15 % clean), "detector-fixed"
         (that model at strength 1 on every window: validation), None (exact 2D) or a fixed NoiseLevel.
         closeup_p: share of windows seen by a close-up camera (part of the body outside the image).
         daz_weight: sampling weight of the cgspeed Daz-converted sequences (bent-elbow/knee rest pose bias,
-        see the mocap README) relative to the others."""
+        see the mocap README) relative to the others.
+        limb_aug_p: share of windows whose limbs get new poses (perturb_limbs); 0 = off, as before."""
         self.seqs = sequences
         self.frames = frames
         self.augment = augment
         self.noise = noise
         self.detector = detector
         self.closeup_p = closeup_p
+        self.limb_aug_p = limb_aug_p
         if noise in ("detector", "detector-fixed") and detector is None:
             raise ValueError("noise='detector' needs a DetectorModel")
         weight = np.array([len(s.pos) * (daz_weight if s.source_skeleton == "cmu_daz" else 1.0)
@@ -422,6 +465,8 @@ class WindowSampler:
         fps = rng.uniform(24, 60) if self.augment else MOCAP_FPS
         times, lo, hi = window_times(rng, len(seq.pos), self.frames, speed, fps)
         pos = resample(seq.pos, times)
+        if self.augment and self.limb_aug_p and rng.random() < self.limb_aug_p:
+            pos = perturb_limbs(rng, pos)
         if self.augment:
             group, glob = random_bone_scales(rng)
             pos = scale_bones(pos, group, glob)

@@ -63,6 +63,8 @@ def parse_args(argv=None):
                         "(--detector-model), 'random' = the earlier hand-set noise")
     p.add_argument("--detector-model", default=str(REPO / "Training" / "detector_error.json"))
     p.add_argument("--closeup-p", type=float, default=0.0, help="share of windows seen by a close-up camera")
+    p.add_argument("--limb-aug-p", type=float, default=0.0,
+                   help="share of windows whose limbs are swung and bent to new poses (data.perturb_limbs)")
     p.add_argument("--daz-weight", type=float, default=1.0,
                    help="sampling weight of cgspeed Daz-converted sequences (bent-joint bias) vs the others")
     p.add_argument("--freeze-bn", choices=["auto", "on", "off"], default="auto",
@@ -218,7 +220,8 @@ def main(argv=None):
     frames = model_frames(args)
     detector = data.DetectorModel(args.detector_model) if args.noise == "detector" else None
     sampler = data.WindowSampler(data.load_sequences(args.data, "train"), frames, noise=args.noise,
-                                 detector=detector, closeup_p=args.closeup_p, daz_weight=args.daz_weight)
+                                 detector=detector, closeup_p=args.closeup_p, daz_weight=args.daz_weight,
+                                 limb_aug_p=args.limb_aug_p)
     val_sets = make_val_sets(args)
 
     freeze_bn = args.freeze_bn == "on" or (args.freeze_bn == "auto" and bool(args.init_from))

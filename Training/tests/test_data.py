@@ -174,3 +174,49 @@ def test_detector_sampler_targets_stay_clean():
         assert np.isfinite(xn).all() and xn.shape == xc.shape
         assert not np.allclose(xn, xc)
         np.testing.assert_array_equal(yn, yc)
+
+
+def bent_toy_pose(frames=5):
+    """toy_pose with the right knee and left elbow bent (so each limb has a bend to scale) and the right arm
+    straight."""
+    pos = toy_pose(frames).astype(np.float64)
+    pos[:, 16] = 2 * pos[:, 15] - pos[:, 14]
+    pos[:, 3] = pos[:, 2] + [0, -0.3, -0.3]      # right shin bent back 45 degrees
+    pos[:, 13] = pos[:, 12] + [0, 0.0, 0.25]     # left forearm forward: a 90 degree elbow
+    return pos
+
+
+def limb_bend_deg(pos, chain):
+    root, mid, end = chain
+    u, v = pos[:, mid] - pos[:, root], pos[:, end] - pos[:, mid]
+    cos = (u * v).sum(-1) / np.linalg.norm(u, axis=-1) / np.linalg.norm(v, axis=-1)
+    return np.degrees(np.arccos(np.clip(cos, -1, 1)))
+
+
+def test_perturb_limbs_keeps_bones_and_torso_and_moves_limbs():
+    pos = bent_toy_pose()
+    bones = lambda q: np.linalg.norm(q[:, 1:] - q[:, data.JOINT_PARENTS[1:]], axis=-1)  # noqa: E731
+    rng = np.random.default_rng(0)
+    moved = 0
+    for _ in range(50):
+        out = data.perturb_limbs(rng, pos, limb_p=1.0)
+        np.testing.assert_allclose(bones(out), bones(pos), atol=1e-9)
+        np.testing.assert_array_equal(out[:, [0, 1, 4, 7, 8, 9, 10, 11, 14]], pos[:, [0, 1, 4, 7, 8, 9, 10, 11, 14]])
+        for chain in data.LIMB_CHAINS:
+            assert (limb_bend_deg(out, chain) <= 160.0 + 1e-6).all()
+        # the same change on every frame: the toy walks without turning, so each limb moves as one
+        np.testing.assert_allclose(out - out[:1] - (pos - pos[:1]), 0, atol=1e-9)
+        moved += np.linalg.norm(out[0, 13] - pos[0, 13]) > 0.02
+    assert moved >= 40
+    # limb_p=0 changes nothing; the straight right arm stays straight (no hyperextension, no bend invented)
+    np.testing.assert_array_equal(data.perturb_limbs(rng, pos, limb_p=0.0), pos)
+    straight = [limb_bend_deg(data.perturb_limbs(rng, pos, limb_p=1.0), (14, 15, 16)) for _ in range(20)]
+    np.testing.assert_allclose(straight, 0, atol=1e-3)
+
+
+def test_perturb_limbs_scales_the_bend():
+    pos = bent_toy_pose()
+    rng = np.random.default_rng(1)
+    bends = [limb_bend_deg(data.perturb_limbs(rng, pos, limb_p=1.0, swing_deg=(0, 0)), (11, 12, 13))[0]
+             for _ in range(200)]
+    assert 0.7 * 90 - 1e-6 <= min(bends) < 70 and 110 < max(bends) <= 1.3 * 90 + 1e-6
