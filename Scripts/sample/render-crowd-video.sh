@@ -21,17 +21,8 @@
 # crowd.py for the paths and ground truth, scene.py for the Blender scene, figure.py for the mannequin).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source Scripts/sample/video/blender-render.sh
 
-command -v blender >/dev/null || { echo "render-crowd-video: blender not found (apt-get install -y blender python3-numpy)" >&2; exit 1; }
-command -v ffmpeg >/dev/null || { echo "render-crowd-video: ffmpeg not found (apt-get install -y ffmpeg)" >&2; exit 1; }
-MOCAP_DIR=${MOCAP_DIR:-../shared/data/mocap}
-test -f "$MOCAP_DIR/index.json" || { echo "render-crowd-video: no mocap at $MOCAP_DIR (set MOCAP_DIR)" >&2; exit 1; }
-
-frames=$(mktemp -d /tmp/crowd-video-frames.XXXXXX)
-[ "${KEEP_FRAMES:-0}" = 1 ] && echo "render-crowd-video: frames kept in $frames" >&2 || trap 'rm -rf "$frames"' EXIT
-
-# Blender prints a line per render ("Fra:...", "Saved:", "Time:"); keep only the script's own lines.
-nice -n 15 blender -b --factory-startup --python-exit-code 1 -P Scripts/sample/video/render_crowd.py -- \
+render_in_blender render-crowd-video Scripts/sample/video/render_crowd.py \
     --people 3 --res 640x480 --seconds 6 --fps 25 --engine WORKBENCH \
-    --name crowd3_cross --out-dir Samples --mocap "$MOCAP_DIR" --frames-dir "$frames" "$@" 2>&1 \
-    | sed -E '/^(Fra:| Time:|Saved:|$)/d'
+    --name crowd3_cross --out-dir Samples "$@"

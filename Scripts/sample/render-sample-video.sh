@@ -14,17 +14,8 @@
 # (KEEP_FRAMES=1 keeps it). The python pieces are in Scripts/sample/video/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source Scripts/sample/video/blender-render.sh
 
-command -v blender >/dev/null || { echo "render-sample-video: blender not found (apt-get install -y blender python3-numpy)" >&2; exit 1; }
-command -v ffmpeg >/dev/null || { echo "render-sample-video: ffmpeg not found (apt-get install -y ffmpeg)" >&2; exit 1; }
-MOCAP_DIR=${MOCAP_DIR:-../shared/data/mocap}
-test -f "$MOCAP_DIR/index.json" || { echo "render-sample-video: no mocap at $MOCAP_DIR (set MOCAP_DIR)" >&2; exit 1; }
-
-frames=$(mktemp -d /tmp/sample-video-frames.XXXXXX)
-[ "${KEEP_FRAMES:-0}" = 1 ] && echo "render-sample-video: frames kept in $frames" >&2 || trap 'rm -rf "$frames"' EXIT
-
-# Blender prints a line per render ("Fra:...", "Saved:", "Time:"); keep only the script's own lines.
-nice -n 15 blender -b --factory-startup --python-exit-code 1 -P Scripts/sample/video/render_blender.py -- \
+render_in_blender render-sample-video Scripts/sample/video/render_blender.py \
     --seq cmu_131_01 --start 0 --seconds 8 --fps 25 --res 640x480 --engine WORKBENCH \
-    --name cmu131_walk --out-dir Samples --mocap "$MOCAP_DIR" --frames-dir "$frames" "$@" 2>&1 \
-    | sed -E '/^(Fra:| Time:|Saved:|$)/d'
+    --name cmu131_walk --out-dir Samples "$@"
