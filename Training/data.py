@@ -132,15 +132,14 @@ def perturb_limbs(rng, pos, limb_p=0.5, swing_deg=(25.0, 35.0), bend_scale=(0.7,
             continue
         axis_body = rng.normal(size=3)
         axis_body /= np.linalg.norm(axis_body)
-        swing = np.radians(rng.uniform(-1, 1) * swing_deg[0 if k < 2 else 1])
+        swing = np.full(len(pos), np.radians(rng.uniform(-1, 1) * swing_deg[0 if k < 2 else 1]))
         axis = body @ axis_body                            # (T, 3) the same axis in each frame's body frame
-        upper = _rotate(out[:, mid] - out[:, root], axis, np.full(len(pos), swing))
-        lower = _rotate(out[:, end] - out[:, mid], axis, np.full(len(pos), swing))
+        upper = _rotate(out[:, mid] - out[:, root], axis, swing)
+        lower = _rotate(out[:, end] - out[:, mid], axis, swing)
         normal = np.cross(upper, lower)                    # rotating `lower` about it bends the limb more
         normal_len = np.linalg.norm(normal, axis=-1)
         bend = np.arctan2(normal_len, (upper * lower).sum(-1))
         new_bend = np.minimum(bend * rng.uniform(*bend_scale), np.radians(max_bend_deg))
-        new_bend = np.maximum(new_bend, np.minimum(bend, 0.0))
         bent = _rotate(lower, normal / (normal_len[:, None] + 1e-12), new_bend - bend)
         lower = np.where(normal_len[:, None] > 1e-9, bent, lower)
         out[:, mid] = out[:, root] + upper
