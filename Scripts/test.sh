@@ -26,12 +26,18 @@ set +e
 swift test 2>&1 | grep --line-buffered -vE "^(◇|↳|✔ Test \"|✔ Test [a-zA-Z]+\(|✔ Suite)" | tee .build/swift-test.log
 status=${PIPESTATUS[0]}
 
-# The file readers' fuzz targets (Fuzz/, Scripts/fuzz.sh), 60 s each: an input that crashes one
-# fails the run. MHFORMER_FUZZ_SECONDS=0 skips them.
+# The frame-geometry matrix under AddressSanitizer, short (Scripts/video-asan.sh; its own build in
+# .build/asan): every frame shape, rotation, pixel format and codec through the video path.
+bash Scripts/video-asan.sh --short
+asan_status=$?
+
+# The fuzz targets (Fuzz/, Scripts/fuzz.sh: the file readers and the video path), 60 s each: an
+# input that crashes one fails the run. MHFORMER_FUZZ_SECONDS=0 skips them.
 fuzz_seconds=${MHFORMER_FUZZ_SECONDS:-60}
 fuzz_status=0
 [ "$fuzz_seconds" -gt 0 ] && { bash Scripts/fuzz.sh all "$fuzz_seconds"; fuzz_status=$?; }
 set -e
+[ "$asan_status" -ne 0 ] && { echo "Video path under AddressSanitizer failed (Scripts/video-asan.sh exit $asan_status)"; [ "$status" -eq 0 ] && status=$asan_status; }
 [ "$fuzz_status" -ne 0 ] && { echo "Fuzzing failed (Scripts/fuzz.sh exit $fuzz_status)"; [ "$status" -eq 0 ] && status=$fuzz_status; }
 [ "$py_status" -ne 0 ] && { echo "Training tests failed (pytest exit $py_status)"; [ "$status" -eq 0 ] && status=$py_status; }
 [ "$ray_status" -ne 0 ] && { echo "Ray driver tests failed (pytest exit $ray_status)"; [ "$status" -eq 0 ] && status=$ray_status; }

@@ -35,9 +35,12 @@ enum Paths {
 
 /// Result of running a command.
 struct RunResult {
+    /// The exit status, or the signal number when the process was killed by a signal.
     let status: Int32
     let stdout: String
     let stderr: String
+    /// True when a signal ended the process (a crash: SIGABRT, SIGSEGV, SIGILL from a Swift trap).
+    var signaled = false
 }
 
 func run(_ executable: String, _ args: [String]) throws -> RunResult {
@@ -57,7 +60,8 @@ func run(_ executable: String, _ args: [String]) throws -> RunResult {
     let o = out.fileHandleForReading.readDataToEndOfFile()
     let e = errReader.wait()
     p.waitUntilExit()
-    return RunResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    return RunResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self),
+                     signaled: p.terminationReason == .uncaughtSignal)
 }
 
 /// Reads a pipe to its end on a thread of its own; `wait()` returns what it read.
