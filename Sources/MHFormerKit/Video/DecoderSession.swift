@@ -27,6 +27,11 @@ final class DecoderSession {
     // an MP4 index lists to the end of the track, which would hide the frames the index lost.
     private var lastFrameEnd: Double?
     private var lastPacketEnd: Double?
+    // Packets the container marks as not to be shown: their time stamps (nil where they have none),
+    // and the earliest time stamp of a packet that is shown, to tell an encoder's pre-roll (before the
+    // first shown frame: normal) from frames dropped later on (a damaged edit list) at the end.
+    private var discardedTicks: [Int64?] = []
+    private var firstShownTicks: Int64?
     private lazy var clock = TimestampRepair(frameInterval: TimestampRepair.frameInterval(
         nominalRate: info.frameRate, fallbackRate: fallbackFrameRate))
 
@@ -206,6 +211,7 @@ final class DecoderSession {
             _ = try receiveFrames(flushing: true, body)
             summary.missingSeconds = missingTail()
             summary.missingFrames = missingFrames()
+            summary.packetsDropped = droppedPackets()
         } else {
             summary.stoppedEarly = true
         }
@@ -218,8 +224,13 @@ final class DecoderSession {
         let p = pkt.pointee
         summary.packetsRead += 1
         if p.flags & AV_PKT_FLAG_CORRUPT != 0 { summary.corruptPackets += 1 }
-        if p.flags & AV_PKT_FLAG_DISCARD != 0 { summary.packetsDiscarded += 1 }
         let ticks = p.pts != cff_nopts_value() ? p.pts : p.dts
+        if p.flags & AV_PKT_FLAG_DISCARD != 0 {
+            summary.packetsDiscarded += 1
+            discardedTicks.append(ticks != cff_nopts_value() ? ticks : nil)
+        } else if ticks != cff_nopts_value() {
+            firstShownTicks = min(firstShownTicks ?? ticks, ticks)
+        }
         if ticks != cff_nopts_value(), info.timeBase.seconds > 0 {
             let end = Double(ticks) * info.timeBase.seconds + clock.frameInterval
             lastPacketEnd = max(lastPacketEnd ?? end, end)
@@ -249,6 +260,23 @@ final class DecoderSession {
         let shown = summary.packetsRead - summary.packetsDiscarded
         let byCount = (info.containerFrameCount ?? 0) - summary.packetsDiscarded - shown
         return max(byTime, byCount)
+    }
+
+    /// Frames the container hid that are not an encoder's pre-roll. An MP4 edit list may hide the
+    /// frames before the clip's start (their packets lie before the first shown one), but one that
+    /// hides frames after it drops part of the video (a damaged `elst` or `mdhd` can leave 5 of 52
+    /// frames shown). Counted by outcome: the frames missing when only the pre-roll is excused,
+    /// beyond those missing anyway (packets shown but not decoded), since a decoder may still
+    /// return a frame for a hidden packet (seen with a one-frame MJPEG MOV whose edit list is empty).
+    /// Hidden packets without a time stamp, or when no shown packet has one, are not pre-roll.
+    private func droppedPackets() -> Int {
+        let preRoll = discardedTicks.filter { ticks in
+            guard let ticks, let firstShownTicks else { return false }
+            return ticks < firstShownTicks
+        }.count
+        let missingExcusingPreRoll = max(0, summary.packetsRead - preRoll - summary.framesDecoded)
+        let missingShown = max(0, summary.packetsRead - summary.packetsDiscarded - summary.framesDecoded)
+        return max(0, missingExcusingPreRoll - missingShown)
     }
 
     /// Feeds one packet to the decoder and delivers the frames it returns. False: the caller stopped.

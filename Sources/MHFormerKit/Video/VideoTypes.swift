@@ -81,6 +81,10 @@ public struct DecodeSummary: Sendable, Equatable, CustomStringConvertible {
     /// Of those, packets the container marks as not to be shown (an MP4 edit list hides the frames
     /// before the clip's start this way): the decoder drops them, so they are not missing frames.
     public var packetsDiscarded = 0
+    /// Of the discarded packets, those after the first shown one that gave no frame: frames the
+    /// container drops from the middle or the end of the clip (a damaged edit list or media
+    /// header), not an encoder's pre-roll. Damage: what the file holds is not shown.
+    public var packetsDropped = 0
     /// Packets the decoder rejected (their data is lost).
     public var packetErrors = 0
     /// Frames the decoder or the RGB conversion failed on (not delivered).
@@ -133,6 +137,10 @@ public struct DecodeSummary: Sendable, Equatable, CustomStringConvertible {
         func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
         var parts: [String] = []
         if framesNotDecoded > 0 { parts.append("\(framesNotDecoded) of \(count(expectedFrames, "frame")) could not be decoded") }
+        if packetsDropped > 0 {
+            let shownOrDropped = packetsRead - packetsDiscarded + packetsDropped
+            parts.append("\(packetsDropped) of \(count(shownOrDropped, "packet")) dropped by the container (its edit list hides them)")
+        }
         if damagedFrames > 0 { parts.append(count(damagedFrames, "frame") + " decoded with concealed damage") }
         if decoderErrors > 0 { parts.append(count(decoderErrors, "decoder error")) }
         if packetErrors > 0 { parts.append(count(packetErrors, "packet") + " rejected by the decoder") }

@@ -44,6 +44,22 @@ struct DamageReportRunTests {
         #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: out2D))
     }
 
+    /// The container hid 47 of the 52 frames (a damaged edit list): said, and refused by --strict.
+    @Test("a damaged edit list: a warning, and --strict refuses it")
+    func damagedEditList() throws {
+        let dir = ClipDir(); defer { dir.remove() }
+        let weights = try #require(try anyWeights(in: dir.url))
+        let video = try DamagedClips.damagedEditList(in: dir), out = dir.path("o.csv"), strictOut = dir.path("s.csv")
+        let r = try run(Paths.tool, ["run", video, "-o", out, "--weights", weights])
+        #expect(r.status == 0, "\(r.stderr)")
+        let warning = "\(video): 47 of 52 packets dropped by the container (its edit list hides them)"
+        #expect(r.stderr.split(separator: "\n").last.map(String.init) == "warning: \(warning)", "\(r.stderr)")
+        #expect(try read3DCSV(out).frames == Array(0..<5))
+        let strict = try run(Paths.tool, ["run", video, "--strict", "-o", strictOut, "--weights", weights])
+        #expect(strict.status == 1 && strict.stderr == "error: \(video): damaged video: \(warning.dropFirst(video.count + 2)); nothing written (--strict)\n", "\(strict.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: strictOut))
+    }
+
     @Test("--strict on an intact clip runs as usual, without a warning")
     func strictAcceptsIntact() throws {
         let dir = ClipDir(); defer { dir.remove() }

@@ -36,6 +36,23 @@ enum DamagedClips {
         return damaged
     }
 
+    /// The MP4 edit list (elst) says the clip shows 0.2 s (5 frames) instead of 2.08 s: the demuxer
+    /// reads all 52 packets but marks 47 of them as not to be shown, and the decoder drops them
+    /// without a word (ffprobe counts 52 packets, ffmpeg decodes 5). A damaged media header (mdhd)
+    /// does the same through the edit list FFmpeg derives from it.
+    static func damagedEditList(in dir: ClipDir) throws -> String {
+        var data = try Data(contentsOf: URL(fileURLWithPath: try intact(in: dir)))
+        // Box layout: size(4) "elst" version+flags(4) entry_count(4), then per entry (version 0)
+        // segment_duration(4, movie time scale: ms for ffmpeg's MP4s) media_time(4) rate(4).
+        let elst = try #require(data.range(of: Data("elst".utf8)))
+        let durationAt = elst.upperBound + 8
+        #expect(data[durationAt..<(durationAt + 4)].reduce(0) { $0 << 8 | Int($1) } == 2080)
+        data.replaceSubrange(durationAt..<(durationAt + 4), with: [0, 0, 0, 200])
+        let damaged = dir.path("damaged-edit-list.mp4")
+        try data.write(to: URL(fileURLWithPath: damaged))
+        return damaged
+    }
+
     /// 2000 bytes in the middle of the media data replaced by (deterministic) random bytes.
     static func garbage(in dir: ClipDir) throws -> String {
         var data = try Data(contentsOf: URL(fileURLWithPath: try intact(in: dir)))
@@ -84,6 +101,17 @@ struct DamagedVideoReaderTests {
         #expect(summary.packetsRead == 5 && summary.missingFrames == 47, "\(summary)")
         #expect(summary.expectedFrames == 52 && summary.framesNotDecoded == 47)
         #expect(summary.damage == "47 of 52 frames could not be decoded")
+    }
+
+    /// Packets the container read but hides after the first shown frame are dropped frames, unlike
+    /// an encoder's pre-roll before it (the real skater clip's 22 hidden packets, no damage).
+    @Test("a damaged edit list: 47 of 52 packets dropped by the container")
+    func damagedEditList() throws {
+        let dir = ClipDir(); defer { dir.remove() }
+        let (_, frames, summary) = try decodeAll(try DamagedClips.damagedEditList(in: dir))
+        #expect(frames.count == 5 && summary.packetsRead == 52, "\(summary)")
+        #expect(summary.packetsDiscarded == 47 && summary.packetsDropped == 47, "\(summary)")
+        #expect(summary.damage == "47 of 52 packets dropped by the container (its edit list hides them)", "\(summary)")
     }
 
     /// Cut in the middle: the frames of the lost half are counted against the announced 8 s.
@@ -172,6 +200,10 @@ struct DamageSummaryTests {
         var hidden = DecodeSummary()
         hidden.framesDecoded = 185; hidden.packetsRead = 207; hidden.packetsDiscarded = 22; hidden.estimatedTimestamps = 185
         #expect(hidden.framesNotDecoded == 0 && hidden.expectedFrames == 185 && hidden.damage == nil && !hidden.hasProblems)
+        // ... but those it hides after the first shown frame are dropped frames.
+        var dropped = DecodeSummary()
+        dropped.framesDecoded = 5; dropped.packetsRead = 60; dropped.packetsDiscarded = 55; dropped.packetsDropped = 47
+        #expect(dropped.damage == "47 of 52 packets dropped by the container (its edit list hides them)" && dropped.hasProblems)
 
         // A caller that stops early leaves packets in the decoder: not damage.
         var stopped = DecodeSummary()
