@@ -13,6 +13,7 @@ let fuzzTargets: [String: @Sendable (Data) -> Void] = [
     "safetensors": fuzzSafeTensors,
     "tflite": fuzzTFLite,
     "keypoint-files": fuzzKeypointFiles,
+    "video-geometry": fuzzVideoGeometry,
 ]
 
 let selectedTarget: @Sendable (Data) -> Void = {

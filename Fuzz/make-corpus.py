@@ -319,10 +319,41 @@ def keypoint_files():
     write(t, "mediapipe-plain.csv", ",".join(plain) + "\n" + ",".join(["4"] + ["0.5"] * 66) + "\n")
 
 
+# --- video-geometry ----------------------------------------------------------------------------
+# Records of Fuzz/VideoGeometryFuzz.swift: width-1, height-1 (u16 LE), encoding, rotation, frames,
+# then pixel bytes. The encodings' order is that of `encodings` there.
+
+VIDEO_ENCODINGS = ["raw-yuv420p", "raw-yuvj420p", "raw-yuv422p", "raw-yuv444p", "raw-yuv420p10le", "raw-nv12",
+                   "raw-gray", "raw-rgb24", "raw-rgba", "raw-pal8", "ffv1-yuv420p", "ffv1-yuv444p",
+                   "ffv1-yuv420p10le", "ffv1-gray", "png-rgb24", "png-rgba", "png-pal8", "mjpeg-yuvj420p",
+                   "mjpeg-yuvj422p", "mjpeg-yuvj444p"]
+
+
+def video_geometry():
+    # The frame-geometry matrix's shapes: 1-3 pixel sides, widths 8 more than a multiple of 16 (the
+    # ones that overran swscale's destination: 40, 1000, 1080), 33-39 (overran too), odd and even.
+    shapes = [(1, 1), (2, 3), (3, 2), (36, 17), (40, 18), (1000, 18), (1080, 3), (1081, 2), (16, 16), (333, 251),
+              (64, 1), (1, 64)]
+    for i, (w, h) in enumerate(shapes):
+        for j, encoding in enumerate(VIDEO_ENCODINGS):
+            if (i + j) % 5 != 0:      # a fifth of the pairs: every shape and every encoding, 48 seeds
+                continue
+            rotation, no_durations = (i + j) % 4, (i + j) % 8 >= 4
+            frames = 1 + (i * 7 + j) % 3
+            pixels = bytes(rng.randrange(256) for _ in range(61))
+            record = struct.pack("<HHBBB", w - 1, h - 1, j, rotation | (4 if no_durations else 0), frames) + pixels
+            write("video-geometry", f"{w}x{h}-{encoding}-cw{rotation * 90}{'-nodur' if no_durations else ''}.bin", record)
+    # Found by fuzzing: a one-frame MOV without packet durations has an empty edit list that hides its
+    # only packet; the MJPEG decoder still returns the frame, which the reader once called dropped.
+    record = struct.pack("<HHBBB", 2, 1, VIDEO_ENCODINGS.index("mjpeg-yuvj422p"), 4 | 3, 0) + bytes(range(7, 64))
+    write("video-geometry", "crash-one-frame-mov-hidden-but-decoded.bin", record)
+
+
 keypoints2d_csv()
 safetensors_corpus()
 tflite_corpus()
 keypoint_files()
+video_geometry()
 for target in sorted(os.listdir(CORPUS)):
     files = os.listdir(os.path.join(CORPUS, target))
     size = sum(os.path.getsize(os.path.join(CORPUS, target, f)) for f in files)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the library's file readers with libFuzzer.
-#   bash Scripts/fuzz.sh TARGET SECONDS     one target (keypoints2d-csv, safetensors, tflite, keypoint-files)
+#   bash Scripts/fuzz.sh TARGET SECONDS     one target (keypoints2d-csv, safetensors, tflite, keypoint-files,
+#                                           video-geometry)
 #   bash Scripts/fuzz.sh all SECONDS        each target in turn, SECONDS each
 #   bash Scripts/fuzz.sh TARGET FILE ...    runs the target once on each FILE (a crash input, a seed)
 #
@@ -14,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(keypoints2d-csv safetensors tflite keypoint-files)
+targets=(keypoints2d-csv safetensors tflite keypoint-files video-geometry)
 usage() { (IFS='|'; echo "usage: bash Scripts/fuzz.sh {${targets[*]}|all} SECONDS  or  bash Scripts/fuzz.sh TARGET FILE..." >&2); exit 2; }
 [ $# -ge 2 ] || usage
 target=$1; shift

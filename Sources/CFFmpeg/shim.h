@@ -38,6 +38,40 @@ static inline double cff_stream_rotation(const AVStream *st) {
 #endif
 }
 
+/* Gives a stream a display matrix saying its pictures are shown turned `degrees` clockwise
+   (av_display_rotation_set's convention; a phone's portrait clip: 90), as phones tag video they
+   store sideways. 0 on success. Used by the video fuzz target to make rotated clips; the side data
+   moved as for reading above. */
+static inline int cff_stream_set_rotation(AVStream *st, double degrees) {
+#if LIBAVCODEC_VERSION_INT >= AV_VERSION_INT(60, 30, 100)
+    AVPacketSideData *sd = av_packet_side_data_new(&st->codecpar->coded_side_data, &st->codecpar->nb_coded_side_data,
+                                                   AV_PKT_DATA_DISPLAYMATRIX, 9 * 4, 0);
+    if (!sd) return AVERROR(ENOMEM);
+    av_display_rotation_set((int32_t *)sd->data, degrees);
+#else
+    uint8_t *m = av_stream_new_side_data(st, AV_PKT_DATA_DISPLAYMATRIX, 9 * 4);
+    if (!m) return AVERROR(ENOMEM);
+    av_display_rotation_set((int32_t *)m, degrees);
+#endif
+    return 0;
+}
+
+/* A frame's plane `plane` (0-3) and its line size: AVFrame.data and .linesize are C arrays, which
+   Swift sees as tuples. NULL / 0 past the format's planes. */
+static inline uint8_t *cff_frame_plane(const AVFrame *f, int plane) {
+    return plane >= 0 && plane < 4 ? f->data[plane] : NULL;
+}
+static inline int cff_frame_linesize(const AVFrame *f, int plane) {
+    return plane >= 0 && plane < 4 ? f->linesize[plane] : 0;
+}
+
+/* Rows in plane `plane` of a picture `height` rows tall: chroma planes (1 and 2) are subsampled. */
+static inline int cff_plane_height(enum AVPixelFormat fmt, int height, int plane) {
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(fmt);
+    if (!d) return 0;
+    return (plane == 1 || plane == 2) ? AV_CEIL_RSHIFT(height, d->log2_chroma_h) : height;
+}
+
 /* A decoded frame's duration in stream time-base units (0 if unknown): AVFrame.duration replaced
    pkt_duration in FFmpeg 6.0. */
 static inline int64_t cff_frame_duration(const AVFrame *f) {
