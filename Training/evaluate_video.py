@@ -10,7 +10,7 @@ CMU 94 Indian dance and cmu131, which no model was trained on). Each has <name>.
 
 Rows, per clip:
   shipped          `mhformer run CLIP -o OUT.csv` with every default (the default weights, rigid skeleton)
-  shipped raw      the same with --no-rigid-skeleton (the model's own output; this and "previous" lift the 2D
+  shipped raw      the same with --no-rigid-skeleton --no-refine (the model's own output; this and "previous" lift the 2D
                    keypoints of the "shipped" run with `mhformer lift`, which gives what `run` would)
   previous         --weights PREVIOUS (default: Models/mhformer-cmu-T27.safetensors as of commit 7a1e91b, read
                    from git), defaults otherwise
@@ -183,9 +183,9 @@ def print_markdown(summary, per_clip):
 def real_bone_cv(a, shipped, prev):
     """Limb-bone CV on real footage (no ground truth), frames where every method found the person."""
     video = a.real_video
-    preds = run_mhformer(a.mhformer, video, {"shipped": shipped, "shipped raw": shipped + ["--no-rigid-skeleton"],
+    preds = run_mhformer(a.mhformer, video, {"shipped": shipped, "shipped raw": shipped + ["--no-rigid-skeleton", "--no-refine"],
                                              "previous": ["--weights", prev],
-                                             "previous raw": ["--weights", prev, "--no-rigid-skeleton"]})
+                                             "previous raw": ["--weights", prev, "--no-rigid-skeleton", "--no-refine"]})
     cache = os.path.join(tempfile.gettempdir(), "evaluate_video_" + Path(video).stem + "_mediapipe.npz")
     mp_world, mp_present = run_mediapipe(a.mediapipe_python, video, cache)
     n = min(len(mp_present), *(len(p) for p in preds.values()))
@@ -226,7 +226,7 @@ def main():
     for name in clips:
         video = os.path.join(a.clips, name + ".mp4")
         gt = read_3d_csv(os.path.join(a.clips, name + "_gt_3d_camera.csv"))
-        preds = run_mhformer(a.mhformer, video, {"shipped": shipped, "shipped raw": shipped + ["--no-rigid-skeleton"],
+        preds = run_mhformer(a.mhformer, video, {"shipped": shipped, "shipped raw": shipped + ["--no-rigid-skeleton", "--no-refine"],
                                                  "previous": ["--weights", prev]})
         mp_world, mp_present = run_mediapipe(a.mediapipe_python, video, os.path.join(a.clips, name + "_mediapipe.npz"))
         ok = np.isfinite(gt).all(axis=(1, 2)) & mp_present & np.all([np.isfinite(p).all(axis=(1, 2)) for p in preds.values()], axis=0)

@@ -122,9 +122,9 @@ def main():
             out = os.path.join(tmp, f"{name}.csv")
 
             def lift_seconds(binary):
-                # --no-rigid-skeleton: the model's own output, to compare with PyTorch's.
+                # --no-rigid-skeleton --no-refine: the model's own output, to compare with PyTorch's.
                 r = subprocess.run([binary, "lift", "--keypoints", csv_in, "--weights", weights, "-o", out,
-                                    "--threads", str(args.threads), "--no-rigid-skeleton"], capture_output=True, text=True)
+                                    "--threads", str(args.threads), "--no-rigid-skeleton", "--no-refine"], capture_output=True, text=True)
                 if r.returncode != 0:
                     sys.exit(f"error: {binary} lift failed: {r.stderr.strip()}")
                 return float(re.search(r" in ([0-9.]+) s", r.stderr).group(1))

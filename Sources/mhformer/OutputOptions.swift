@@ -32,13 +32,22 @@ struct LiftingOptions: ParsableArguments {
     var fps: Double = 30
 
     @Flag(name: .long, inversion: .prefixedNo,
-          help: "Refit the joints to a rigid skeleton (on by default): constant bone lengths, each the median over the frames where both of its joints have a 2D score >= 0.5; exactly what a BVH export encodes. --no-rigid-skeleton writes the model's raw output.")
+          help: "Refit the joints to a rigid skeleton (on by default): constant bone lengths, each the median over the frames where both of its joints have a 2D score >= 0.5; exactly what a BVH export encodes. --no-rigid-skeleton --no-refine writes the model's raw output.")
     var rigidSkeleton = true
 
     @Flag(name: .long, help: "CSV output only: add 17 columns <joint>_score after the coordinates, the 2D detector's per-joint score (0..1) that the lifter received.")
     var scores = false
 
-    @Flag(name: .long, help: "Smooth the 3D joints with a One Euro filter (off by default).")
+    @Flag(name: .long, help: "CSV output only: add the columns left_foot_contact,right_foot_contact (1: the foot is planted on the ground), from the motion stage. The JSON output always has them.")
+    var contacts = false
+
+    @Flag(name: .long, help: "Turn off the motion stage (on by default): the zero-phase filtering of the joints and the root's path, the foot contacts and the planting of the feet. Gives the lifter's frames as before it.")
+    var noRefine = false
+
+    @Flag(name: .long, help: "Motion stage: do not plant the feet in contact nor keep the feet above the ground (the filtering and the contacts stay).")
+    var noFootLock = false
+
+    @Flag(name: .long, help: "Smooth the 3D joints with a One Euro filter (off by default; causal, so it lags: the motion stage needs none).")
     var smooth = false
 
     @Option(name: .long, help: "One Euro filter: cut-off frequency at rest, Hz (lower = smoother).")
@@ -63,7 +72,10 @@ struct LiftingOptions: ParsableArguments {
         job.post.fps = fps
         job.post.rigidSkeleton = rigidSkeleton
         job.post.smoothing = smooth ? OneEuroParameters(minCutoff: smoothMinCutoff, beta: smoothBeta) : nil
+        job.post.refine.enabled = !noRefine
+        job.post.refine.footLock = !noFootLock
         job.outputs.scoreColumns = scores
+        job.outputs.contactColumns = contacts
         job.modelFolders = ModelFolders.candidates(executable: CommandLine.arguments[0])
     }
 }

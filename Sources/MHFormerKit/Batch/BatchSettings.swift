@@ -33,10 +33,13 @@ public struct BatchSettings: Codable, Equatable, Sendable {
     public var focalPx: Double?
     public var fovDegrees = 60.0
     public var fps = 30.0
+    /// The motion stage's settings, as one value (PoseJob.post.refine).
+    public var refine = RefinementSettings()
     // What each video gets (BatchOutputs).
     /// Motion formats, one file each; csv first when present (only the CSV takes --scores).
     public var formats: [String] = ["csv"]
     public var scoreColumns = false
+    public var contactColumns = false
     public var keypoints2d = false
     public var overlay = false
     public var plot = false
@@ -76,17 +79,22 @@ public struct BatchSettings: Codable, Equatable, Sendable {
         focalPx = post.focalPx
         fovDegrees = post.fovDegrees
         fps = post.fps
+        refine = post.refine
         var unique: [MotionFormat] = []
         for f in formats where !unique.contains(f) { unique.append(f) }
         if unique.isEmpty { unique = [.csv] }
         if let csv = unique.firstIndex(of: .csv) { unique.insert(unique.remove(at: csv), at: 0) }
         self.formats = unique.map(\.rawValue)
         scoreColumns = template.outputs.scoreColumns
+        contactColumns = template.outputs.contactColumns
         self.keypoints2d = keypoints2D
         self.overlay = overlay
         self.plot = plot
         if scoreColumns && !unique.contains(.csv) {
             throw MHFormerError("--scores adds columns to the CSV output only: add --format csv")
+        }
+        if contactColumns && !unique.contains(.csv) {
+            throw MHFormerError("--contacts adds columns to the CSV output only: add --format csv")
         }
     }
 
@@ -113,9 +121,11 @@ public struct BatchSettings: Codable, Equatable, Sendable {
         job.post.focalPx = focalPx
         job.post.fovDegrees = fovDegrees
         job.post.fps = fps
+        job.post.refine = refine
         job.outputs.motion = outputs.motion.first
         job.outputs.moreMotion = Array(outputs.motion.dropFirst())
         job.outputs.scoreColumns = scoreColumns
+        job.outputs.contactColumns = contactColumns
         job.outputs.keypoints2D = outputs.keypoints2d
         job.outputs.overlay = outputs.overlay
         job.outputs.plot = outputs.plot

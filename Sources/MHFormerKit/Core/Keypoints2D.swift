@@ -15,6 +15,9 @@ public struct Keypoints2D: Sendable {
     public var present: [Bool]
     /// (N, 17) detector confidences when the file has them.
     public var scores: [Float]?
+    /// (N, 4, 2) pixels of the feet's points the 17 joints lack, when the 2D model gives them
+    /// (BlazePose: heels and toes, in FootLandmark's order); the motion stage's contacts use them.
+    public var feet: [Float]?
 
     public var count: Int { frames.count }
 
@@ -25,6 +28,18 @@ public struct Keypoints2D: Sendable {
 
     /// Contiguous runs of frames with a person, as index ranges.
     public var segments: [Range<Int>] { runsOfTrue(present) }
+}
+
+/// The points of a foot that BlazePose gives beyond the 17 joints (landmarks 29-32), in the order
+/// Keypoints2D.feet stores them: left heel, right heel, left toe, right toe.
+public enum FootLandmark: Int, Sendable {
+    case heel = 0, toe = 1
+
+    /// BlazePose's landmark indices, in `feet`'s order.
+    public static let blazePoseIndices = [29, 30, 31, 32]
+
+    /// The point's place (0-3) in a row of `feet`; `side` 0 is the left foot, 1 the right.
+    public func index(side: Int) -> Int { 2 * rawValue + side }
 }
 
 /// The index ranges of the maximal runs of `true` in `flags`.
@@ -60,6 +75,7 @@ extension Keypoints2D {
                 for k in i..<j {
                     let a = Float((time(k) - t0) / (t1 - t0))
                     for c in 0..<34 { points[k * 34 + c] = (1 - a) * points[(i - 1) * 34 + c] + a * points[j * 34 + c] }
+                    if feet != nil { for c in 0..<8 { feet![k * 8 + c] = (1 - a) * feet![(i - 1) * 8 + c] + a * feet![j * 8 + c] } }
                     if scores != nil { for c in 0..<17 { scores![k * 17 + c] = 0 } }
                     present[k] = true
                     filled += 1

@@ -9,9 +9,13 @@ public struct Pose3DSequence: Sendable {
     /// (N, 17, 3) metres.
     public var joints: [Float]
     public var present: [Bool]
+    /// (N, 2) whether the left and the right foot is planted on the ground, per row, when the motion
+    /// stage found out (MotionRefinement); nil otherwise.
+    public var footContacts: [Bool]?
 
-    public init(frames: [Int], times: [Double?], joints: [Float], present: [Bool]) {
+    public init(frames: [Int], times: [Double?], joints: [Float], present: [Bool], footContacts: [Bool]? = nil) {
         self.frames = frames; self.times = times; self.joints = joints; self.present = present
+        self.footContacts = footContacts
     }
 }
 

@@ -25,6 +25,7 @@ func sub(_ a: [Double], _ b: [Double]) -> [Double] { [a[0] - b[0], a[1] - b[1], 
 func cross(_ a: [Double], _ b: [Double]) -> [Double] {
     [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
 }
+func norm(_ a: [Double]) -> Double { dot(a, a).squareRoot() }
 func normalised(_ a: [Double]) -> [Double] {
     let n = dot(a, a).squareRoot()
     return n > 0 ? a.map { $0 / n } : [0, 1, 0]

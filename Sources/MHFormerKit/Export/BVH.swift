@@ -257,7 +257,6 @@ public enum BVH {
 }
 
 private func f6(_ v: Double) -> String { String(format: "%.6f", v) }
-private func norm(_ a: [Double]) -> Double { dot(a, a).squareRoot() }
 private func median(_ v: [Double]) -> Double {
     guard !v.isEmpty else { return 0 }
     let s = v.sorted()

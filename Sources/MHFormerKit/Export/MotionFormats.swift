@@ -34,10 +34,13 @@ public enum MotionWriter {
     /// `scores`: the (N, 17) 2D scores, written by JSON, used by BVH's skeleton fit (bone lengths
     /// from the frames where the joints were seen); `scoreColumns`: also add them to the CSV.
     /// `fileName`: the name the TRC header records (default: `path`'s; a staged output gives its final one).
+    /// `contactColumns`: the CSV also gets the foot contacts (`pose.footContacts`); JSON always has
+    /// them when the sequence has them.
     public static func write(_ pose: Pose3DSequence, scores: [Float]?, description: MotionDescription,
-                             format: MotionFormat, scoreColumns: Bool = false, to path: String, fileName: String? = nil) throws {
+                             format: MotionFormat, scoreColumns: Bool = false, contactColumns: Bool = false,
+                             to path: String, fileName: String? = nil) throws {
         switch format {
-        case .csv: try Pose3DCSV.write(pose, scores: scoreColumns ? scores : nil, to: path)
+        case .csv: try Pose3DCSV.write(pose, scores: scoreColumns ? scores : nil, contacts: contactColumns, to: path)
         case .json: try AtomicFile.write(json(pose, scores: scores, description: description), to: path)
         case .trc: try AtomicFile.write(trc(pose, description: description, fileName: fileName ?? (path as NSString).lastPathComponent), to: path)
         case .bvh:
@@ -75,10 +78,12 @@ public enum MotionWriter {
                     return "[" + [p.x, p.y, p.z].map(num).joined(separator: ", ") + "]"
                 }
                 f += "\"joints\": [" + joints.joined(separator: ", ") + "], "
-                if let s = scores { f += "\"scores\": [" + (0..<17).map { num(s[i * 17 + $0]) }.joined(separator: ", ") + "]}" }
-                else { f += "\"scores\": null}" }
+                if let s = scores { f += "\"scores\": [" + (0..<17).map { num(s[i * 17 + $0]) }.joined(separator: ", ") + "]" }
+                else { f += "\"scores\": null" }
+                if let c = pose.footContacts { f += ", \"left_foot_contact\": \(c[2 * i] ? 1 : 0), \"right_foot_contact\": \(c[2 * i + 1] ? 1 : 0)" }
+                f += "}"
             } else {
-                f += "\"joints\": null, \"scores\": null}"
+                f += "\"joints\": null, \"scores\": null" + (pose.footContacts != nil ? ", \"left_foot_contact\": null, \"right_foot_contact\": null}" : "}")
             }
             out += f + (i + 1 < pose.frames.count ? ",\n" : "\n")
         }
@@ -116,8 +121,9 @@ extension MotionWriter {
     /// Writes joints expressed in `coordinates` in the chosen format, with the axes described in the
     /// file's metadata. TRC and BVH readers expect Y up: camera-frame joints (y down, z forward) are
     /// turned to (x, -y, -z), Z-up frames to (x, z, -y); both right-handed.
-    public static func write(_ pose: Pose3DSequence, scores: [Float]?, scoreColumns: Bool = false, coordinates: CoordinateFrame,
-                             zUp: Bool, fps: Double, format: MotionFormat, to path: String, fileName: String? = nil) throws {
+    public static func write(_ pose: Pose3DSequence, scores: [Float]?, scoreColumns: Bool = false, contactColumns: Bool = false,
+                             coordinates: CoordinateFrame, zUp: Bool, fps: Double, format: MotionFormat, to path: String,
+                             fileName: String? = nil) throws {
         var pose = pose
         var axes: String
         switch coordinates {
@@ -135,6 +141,7 @@ extension MotionWriter {
             axes = "Y up"
         }
         let description = MotionDescription(coordinates: coordinates.rawValue, axes: axes, rootRelative: coordinates != .world, fps: fps)
-        try write(pose, scores: scores, description: description, format: format, scoreColumns: scoreColumns, to: path, fileName: fileName)
+        try write(pose, scores: scores, description: description, format: format, scoreColumns: scoreColumns,
+                  contactColumns: contactColumns, to: path, fileName: fileName)
     }
 }

@@ -64,15 +64,18 @@ extension PosePipeline {
         var scene: WorldFrame?
         if job.post.coordinates == .world {
             let first = video.people[0].keypoints
+            let refine = job.post.refine
             scene = WorldMotion.sceneFrame(people: zip(video.people, fitted).map { ($0.keypoints, $1.0) }, camera: camera(first),
+                                           rootFilter: refine.enabled ? .lowPass(acrossHz: refine.rootCutoffHz, depthHz: refine.rootDepthCutoffHz)
+                                                                      : .gaussian(seconds: 0.1),
                                            fps: MotionWriter.frameRate(times: first.times, fallback: job.post.fps))
         }
 
         let batch = OutputBatch()
         var people: [PersonResult] = []
         var overlayPeople: [OverlayVideo.Person] = []
-        for (track, (cameraPose, frameRate)) in zip(video.people, fitted) {
-            let final = try inJobFrame(track.keypoints, cameraPose: cameraPose, rate: frameRate, scene: scene)
+        for (track, (fittedPose, frameRate)) in zip(video.people, fitted) {
+            let (cameraPose, final) = try inJobFrame(track.keypoints, cameraPose: fittedPose, rate: frameRate, scene: scene)
             var outputs = job.outputs
             outputs.motion = outputs.motion.map { PosePipeline.personPath($0, id: track.id) }
             outputs.moreMotion = outputs.moreMotion.map { PosePipeline.personPath($0, id: track.id) }

@@ -70,6 +70,9 @@ public struct PoseJob: Sendable {
         public var fovDegrees = 60.0
         /// Frame rate for inputs without time stamps.
         public var fps = 30.0
+        /// The motion stage (zero-phase filtering, foot contacts, feet planted); `.enabled = false`
+        /// gives the lifter's frames as before it.
+        public var refine = RefinementSettings()
         public init() {}
     }
 
@@ -83,6 +86,8 @@ public struct PoseJob: Sendable {
         public var moreMotion: [String] = []
         /// CSV only: 17 `<joint>_score` columns after the coordinates.
         public var scoreColumns = false
+        /// CSV only: `left_foot_contact,right_foot_contact` (0/1) from the motion stage, last.
+        public var contactColumns = false
         /// The 2D keypoints as the CSV `lift` reads (written only once the 3D result is good).
         public var keypoints2D: String?
         /// A video of the frames with the 2D skeleton beside the 3D one (.mp4).

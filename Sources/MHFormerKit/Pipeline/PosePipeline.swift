@@ -2,7 +2,8 @@
 //
 //   video ──decode + PoseEstimator2D──▶ Keypoints2D (H36M-17 px) ─┐
 //   keypoint file ────────────────────▶ Keypoints2D ──────────────┴▶ Lifter (root-relative camera
-//   frame) ─▶ One Euro (optional) ─▶ rigid skeleton (default) ─▶ camera / demo / world frame ─▶ files
+//   frame) ─▶ One Euro (optional) ─▶ zero-phase low-pass (motion stage) ─▶ rigid skeleton (default)
+//   ─▶ motion stage: world frame, foot contacts, feet planted (default) ─▶ camera / demo / world frame ─▶ files
 //
 // Nothing is written until the 3D result is known to be finite; the outputs are staged beside their
 // targets and moved into place together at the end (OutputBatch), so a failure or an interrupt
@@ -71,8 +72,8 @@ public final class PosePipeline {
         let lifted = Lifter(model: model).lift(keypoints, flip: job.lifting.flip)
         let secondsLift = Date().timeIntervalSince(liftStart)
         try PosePipeline.checkFinite(lifted, weightsPath: weightsPath)
-        let (pose, rate) = try fitSkeleton(keypoints, pose: lifted)
-        let final = try inJobFrame(keypoints, cameraPose: pose, rate: rate)
+        let (fitted, rate) = try fitSkeleton(keypoints, pose: lifted)
+        let (pose, final) = try inJobFrame(keypoints, cameraPose: fitted, rate: rate)
         var source: String? = nil
         if case .video(let v) = job.input { source = v }
         try write(keypoints, pose: pose, final: final, rate: rate, outputs: job.outputs, format: format, video: source, into: batch)
@@ -87,35 +88,78 @@ public final class PosePipeline {
                              framesWithUndetectedPoints: undetected, pose2DSummary: estimator?.summary, weightsPath: weightsPath, modelConfig: model.config, written: written)
     }
 
-    /// Smoothing and the rigid skeleton: root-relative camera-frame joints, and the frame rate.
-    /// `lifted` has been checked finite (checkFinite).
+    /// Smoothing (One Euro when asked, then the motion stage's zero-phase low-pass) and the rigid
+    /// skeleton: root-relative camera-frame joints, and the frame rate. `lifted` has been checked
+    /// finite (checkFinite).
     func fitSkeleton(_ keypoints: Keypoints2D, pose lifted: Pose3DSequence) throws -> (Pose3DSequence, Double) {
         var pose = lifted
         let post = job.post
         let rate = MotionWriter.frameRate(times: keypoints.times, fallback: post.fps)
         if let smoothing = post.smoothing { pose = pose.smoothed(fps: rate, parameters: smoothing) }
+        if post.refine.enabled {
+            pose = MotionRefinement.smoothJoints(pose, scores: keypoints.scores, rate: rate, cutoffHz: post.refine.jointCutoffHz)
+        }
         if post.rigidSkeleton {
             pose.joints = BVH.fit(positions: pose.joints.map(Double.init), present: pose.present, scores: keypoints.scores).positions.map(Float.init)
         }
         return (pose, rate)
     }
 
-    /// The fitted camera-frame joints in the job's coordinate frame. `scene`: the world frame shared
-    /// by several people (nil: this person's own).
-    func inJobFrame(_ keypoints: Keypoints2D, cameraPose pose: Pose3DSequence, rate: Double, scene: WorldFrame? = nil) throws -> Pose3DSequence {
+    /// The fitted camera-frame joints in the job's coordinate frame; with the motion stage on, first
+    /// placed in the world, their feet planted (contacts in `footContacts`), and brought back.
+    /// Returns the root-relative camera-frame joints after all that (for the overlay and the plot)
+    /// and the joints to write. `scene`: the world frame shared by several people (nil: this
+    /// person's own).
+    func inJobFrame(_ keypoints: Keypoints2D, cameraPose fitted: Pose3DSequence, rate: Double,
+                    scene: WorldFrame? = nil) throws -> (cameraPose: Pose3DSequence, final: Pose3DSequence) {
         let post = job.post
-        var final = pose
-        switch post.coordinates {
-        case .camera: break
-        case .demo: final.joints = Lifter.cameraToWorld(pose.joints)
-        case .world:
-            final.joints = WorldMotion.make(keypoints: keypoints, cameraPose: pose, camera: camera(keypoints), zUp: post.zUp, fps: rate, scene: scene).joints
+        var pose = fitted
+        var final = fitted
+        if post.refine.enabled {
+            let (refined, world) = refine(keypoints, cameraPose: fitted, rate: rate, scene: scene)
+            pose = refined
+            final = refined
+            switch post.coordinates {
+            case .camera: break
+            case .demo: final.joints = Lifter.cameraToWorld(refined.joints)
+            case .world: final.joints = post.zUp ? world.enumerated().map { k, _ in Float(k % 3 == 1 ? -world[k + 1] : k % 3 == 2 ? world[k - 1] : world[k]) }
+                                                  : world.map(Float.init)
+            }
+        } else {
+            switch post.coordinates {
+            case .camera: break
+            case .demo: final.joints = Lifter.cameraToWorld(pose.joints)
+            case .world:
+                final.joints = WorldMotion.make(keypoints: keypoints, cameraPose: pose, camera: camera(keypoints), zUp: post.zUp, fps: rate, scene: scene).joints
+            }
         }
         // And again on the final joints: the world frame's trajectory fit divides by fitted quantities.
         if let bad = final.firstNonFiniteFrame {
             throw MHFormerError("\(job.outputs.motion ?? inputName): the \(post.coordinates.rawValue)-frame 3D joints are not finite (NaN or infinite) at frame \(bad); nothing written")
         }
-        return final
+        return (pose, final)
+    }
+
+    /// The motion stage after the skeleton fit: the world frame with the stage's root filter, feet
+    /// planted there (MotionRefinement.plantFeet), then back to root-relative camera-frame joints.
+    /// Returns those (with `footContacts`) and the world-frame joints (N, 17, 3), Y up.
+    func refine(_ keypoints: Keypoints2D, cameraPose fitted: Pose3DSequence, rate: Double, scene: WorldFrame?) -> (Pose3DSequence, [Double]) {
+        let settings = job.post.refine
+        let camera = self.camera(keypoints)
+        let motion = WorldMotion.make(keypoints: keypoints, cameraPose: fitted, camera: camera,
+                                      rootFilter: .lowPass(acrossHz: settings.rootCutoffHz, depthHz: settings.rootDepthCutoffHz),
+                                      fps: rate, scene: scene)
+        let n = fitted.count
+        let (world, contacts) = MotionRefinement.plantFeet(world: motion.joints.map(Double.init), present: fitted.present, keypoints: keypoints,
+                                                           rootDepth: (0..<n).map { motion.rootInCamera[3 * $0 + 2] },
+                                                           focalPx: camera.focalPx, rate: rate, settings: settings)
+        let absolute = motion.frame.cameraPoints(world)
+        var refined = fitted
+        refined.footContacts = contacts
+        for i in 0..<n where fitted.present[i] {
+            for j in 0..<17 { for c in 0..<3 { refined.joints[i * 51 + 3 * j + c] = Float(absolute[i * 51 + 3 * j + c] - absolute[i * 51 + c]) } }
+        }
+        return (refined, world)
     }
 
     /// The camera the world frame assumes for keypoints of this image size.
@@ -130,14 +174,16 @@ public final class PosePipeline {
         if let path = out.keypoints2D { try batch.write(path) { try Keypoints2DCSV.write(keypoints, to: $0) } }
         if let path = out.motion, let format {
             try batch.write(path) {
-                try MotionWriter.write(final, scores: keypoints.scores, scoreColumns: out.scoreColumns, coordinates: post.coordinates,
-                                       zUp: post.zUp, fps: rate, format: format, to: $0, fileName: (path as NSString).lastPathComponent)
+                try MotionWriter.write(final, scores: keypoints.scores, scoreColumns: out.scoreColumns, contactColumns: out.contactColumns,
+                                       coordinates: post.coordinates, zUp: post.zUp, fps: rate, format: format, to: $0,
+                                       fileName: (path as NSString).lastPathComponent)
             }
         }
         for path in out.moreMotion {
             let format = MotionFormat(path: path)!        // checked by validate()
             try batch.write(path) {
-                try MotionWriter.write(final, scores: keypoints.scores, scoreColumns: out.scoreColumns && format == .csv, coordinates: post.coordinates,
+                try MotionWriter.write(final, scores: keypoints.scores, scoreColumns: out.scoreColumns && format == .csv,
+                                       contactColumns: out.contactColumns && format == .csv, coordinates: post.coordinates,
                                        zUp: post.zUp, fps: rate, format: format, to: $0, fileName: (path as NSString).lastPathComponent)
             }
         }
@@ -188,6 +234,12 @@ public final class PosePipeline {
         }
         if job.outputs.scoreColumns, let format, format != .csv {
             throw MHFormerError("--scores adds columns to the CSV output only, not to \(format.rawValue) (the JSON output always has the scores)")
+        }
+        if job.outputs.contactColumns {
+            if let format, format != .csv {
+                throw MHFormerError("--contacts adds columns to the CSV output only, not to \(format.rawValue) (the JSON output always has the contacts)")
+            }
+            guard job.post.refine.enabled else { throw MHFormerError("--contacts needs the motion stage, which --no-refine turns off") }
         }
         let post = job.post
         guard post.fps > 0, post.fps.isFinite else { throw MHFormerError("--fps must be positive") }

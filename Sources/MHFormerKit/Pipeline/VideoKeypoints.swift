@@ -37,10 +37,18 @@ public enum VideoKeypointExtractor {
                 kp.scores! += KeypointConversion.h36mScores(fromCOCO: person.scores)
                 kp.present.append(true)
                 detected += 1
+                // The feet, when the model gives them (from its first frame with a person on).
+                if let feet = person.feet {
+                    if kp.feet == nil { kp.feet = [Float](repeating: 0, count: (kp.count - 1) * 8) }
+                    kp.feet! += feet
+                } else if kp.feet != nil {
+                    kp.feet! += [Float](repeating: 0, count: 8)
+                }
             } else {
                 kp.points += [Float](repeating: 0, count: 34)
                 kp.scores! += [Float](repeating: 0, count: 17)
                 kp.present.append(false)
+                if kp.feet != nil { kp.feet! += [Float](repeating: 0, count: 8) }
             }
             progress?(kp.count, info)
             return true

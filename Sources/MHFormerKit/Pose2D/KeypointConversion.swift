@@ -22,6 +22,11 @@ public enum KeypointConversion {
         return (points, scores)
     }
 
+    /// BlazePose's heels and toes (landmarks 29-32) in pixels, (4, 2) in FootLandmark's order.
+    public static func feet(from landmarks: PoseLandmarks, width: Int, height: Int) -> [Float] {
+        FootLandmark.blazePoseIndices.flatMap { b in [landmarks.landmarks[b].x * Float(width), landmarks.landmarks[b].y * Float(height)] }
+    }
+
     /// COCO-17 (17·2) → Human3.6M-17 (17·2), the official demo's `coco_h36m`, step by step.
     public static func h36m(fromCOCO k: [Float]) -> [Float] {
         func x(_ i: Int) -> Float { k[2 * i] }

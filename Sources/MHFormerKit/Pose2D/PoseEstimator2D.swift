@@ -14,10 +14,14 @@ public struct PersonKeypoints2D: Sendable, Equatable {
     /// (17) the model's per-keypoint confidence (0..1 for BlazePose's visibility; a heatmap maximum
     /// for ViTPose and TransPose).
     public var scores: [Float]
+    /// (4, 2) image pixels of the heels and toes (FootLandmark's order), from BlazePose; nil for
+    /// models without them.
+    public var feet: [Float]?
 
-    public init(points: [Float], scores: [Float]) {
+    public init(points: [Float], scores: [Float], feet: [Float]? = nil) {
         precondition(points.count == 34 && scores.count == 17, "PersonKeypoints2D: (17, 2) points and 17 scores")
-        self.points = points; self.scores = scores
+        precondition(feet == nil || feet!.count == 8, "PersonKeypoints2D: (4, 2) foot points")
+        self.points = points; self.scores = scores; self.feet = feet
     }
 }
 
@@ -63,7 +67,8 @@ public final class TopDownEstimator: PoseEstimator2D {
         guard let landmarks = try finder.track(image) else { return nil }
         let person = PersonDetection2D(landmarks: landmarks, imageWidth: image.width, imageHeight: image.height)
         let start = Date()
-        let result = try model.keypoints(image, person: person, frameIndex: frameIndex, flipTest: flipTest)
+        var result = try model.keypoints(image, person: person, frameIndex: frameIndex, flipTest: flipTest)
+        result.feet = KeypointConversion.feet(from: landmarks, width: image.width, height: image.height)
         seconds += Date().timeIntervalSince(start)
         crops += 1
         return result

@@ -20,7 +20,7 @@ struct LiftCommandParityTests {
         for (coords, fixture) in [("camera", "demo_output_3d"), ("demo", "demo_world_3d")] {
             let out = dir.appendingPathComponent("out-\(coords).csv").path
             let r = try run(Paths.tool, ["lift", "--keypoints", csv, "--weights", weights, "--output", out, "--coords", coords,
-                                         "--no-rigid-skeleton"])
+                                         "--no-rigid-skeleton", "--no-refine"])
             #expect(r.status == 0, "mhformer lift failed: \(r.stderr)")
             let (frames, values) = try read3DCSV(out)
             #expect(frames == Array(0..<60))
@@ -50,7 +50,7 @@ struct LiftCommandParityTests {
         let csv = dir.appendingPathComponent("shuffled.csv").path
         try text.write(toFile: csv, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("out.csv").path
-        let r = try run(Paths.tool, ["lift", "--keypoints", csv, "--weights", weights, "-o", out, "--no-rigid-skeleton"])
+        let r = try run(Paths.tool, ["lift", "--keypoints", csv, "--weights", weights, "-o", out, "--no-rigid-skeleton", "--no-refine"])
         #expect(r.status == 0, "\(r.stderr)")
         let (frames, values) = try read3DCSV(out)
         #expect(frames == Array(100..<160))
@@ -72,7 +72,7 @@ struct LiftCommandParityTests {
         let csv = dir.appendingPathComponent("gap.csv").path
         try Keypoints2DCSV.write(kp, to: csv)
         let out = dir.appendingPathComponent("out.csv").path
-        let r = try run(Paths.tool, ["lift", "--keypoints", csv, "--weights", weights, "-o", out, "--no-rigid-skeleton"])
+        let r = try run(Paths.tool, ["lift", "--keypoints", csv, "--weights", weights, "-o", out, "--no-rigid-skeleton", "--no-refine"])
         #expect(r.status == 0, "\(r.stderr)")
         let (frames, values) = try read3DCSV(out)
         #expect(frames.count == 60)

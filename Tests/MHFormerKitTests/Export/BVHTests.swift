@@ -96,7 +96,7 @@ struct BVHTests {
 
 private func maxAbs(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).map { abs($0 - $1) }.max() ?? 0 }
 
-private var blenderPath: String? {
+var blenderPath: String? {
     for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
         let p = "\(dir)/blender"
         if FileManager.default.isExecutableFile(atPath: p) { return p }

@@ -16,7 +16,7 @@ struct ShippedWeightsTests {
         let out = dir.appendingPathComponent("o.csv").path
         // no --weights: the default lookup must find Models/ beside the build tree
         let r = try run(Paths.tool, ["lift", "--keypoints", fixtures.appendingPathComponent("keypoints_2d.csv").path, "-o", out,
-                                     "--no-rigid-skeleton"])
+                                     "--no-rigid-skeleton", "--no-refine"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("mhformer-cmu-T27.safetensors"), "\(r.stderr)")
         let (frames, mine) = try read3DCSV(out)

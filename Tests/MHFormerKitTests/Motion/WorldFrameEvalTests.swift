@@ -68,7 +68,7 @@ struct WorldFrameEvalTests {
     func geometry() throws {
         let gt = try SampleTruth.load()
         let pose = Pose3DSequence(frames: gt.kp.frames, times: gt.kp.times, joints: gt.rootRelative, present: gt.kp.present)
-        let w = WorldMotion.make(keypoints: gt.kp, cameraPose: pose, camera: gt.camera, smoothingSeconds: 0, fps: 25)
+        let w = WorldMotion.make(keypoints: gt.kp, cameraPose: pose, camera: gt.camera, rootFilter: .gaussian(seconds: 0), fps: 25)
         let root = rootError(w.rootInCamera, gt.pelvisCamera)
         let (mpjpe, height) = worldErrors(w.joints, gt.worldJoints, frames: gt.kp.count)
         print("world table | true 3D, exact 2D, true focal | root \(root) mm | world joints \(mpjpe) mm | heights \(height) mm | up from \(w.frame.upSource)")

@@ -75,12 +75,12 @@ struct EndToEndAccuracyTests {
         let (_, truth) = try read3DCSV(SampleVideo.gt3D.path)
         var rows: [(String, [Float])] = []
         let blaze2D = dir.appendingPathComponent("k.csv").path
-        // The model's raw output (--no-rigid-skeleton), then the default rigid skeleton.
+        // The model's raw output (--no-rigid-skeleton --no-refine), then the rigid skeleton.
         for (label, args) in [("video → BlazePose 2D, raw", ["run", SampleVideo.video.path, "--keypoints-2d", blaze2D]),
                               ("video → BlazePose 2D, raw, --smooth", ["run", SampleVideo.video.path, "--smooth"]),
                               ("exact 2D (lift), raw", ["lift", "--keypoints", SampleVideo.gt2D.path])] {
             let out = dir.appendingPathComponent("o.csv").path
-            let r = try run(Paths.tool, args + ["-o", out, "--no-rigid-skeleton"])
+            let r = try run(Paths.tool, args + ["-o", out, "--no-rigid-skeleton", "--no-refine"])
             try #require(r.status == 0, "\(r.stderr)")
             let (frames, values) = try read3DCSV(out)
             try #require(frames.count == 200)

@@ -45,7 +45,7 @@ struct PartialViewTests {
         let raw = dir.appendingPathComponent("raw.csv").path
         let r = try run(Paths.tool, ["run", CloseupSample.video.path, "-o", out])
         try #require(r.status == 0, "\(r.stderr)")
-        let r2 = try run(Paths.tool, ["run", CloseupSample.video.path, "-o", raw, "--no-rigid-skeleton"])
+        let r2 = try run(Paths.tool, ["run", CloseupSample.video.path, "-o", raw, "--no-rigid-skeleton", "--no-refine"])
         try #require(r2.status == 0, "\(r2.stderr)")
         let (frames, mine) = try read3DCSV(out)
         let (_, truth) = try read3DCSV(CloseupSample.gt3D.path)

@@ -30,7 +30,7 @@ public final class BlazePoseEstimator: PoseEstimator2D {
     public func estimate(_ image: RGBImage, frameIndex: Int) throws -> PersonKeypoints2D? {
         guard let landmarks = try track(image) else { return nil }
         let (points, scores) = KeypointConversion.coco(from: landmarks, width: image.width, height: image.height)
-        return PersonKeypoints2D(points: points, scores: scores)
+        return PersonKeypoints2D(points: points, scores: scores, feet: KeypointConversion.feet(from: landmarks, width: image.width, height: image.height))
     }
 
     public var summary: String? { nil }
