@@ -86,6 +86,13 @@ public struct WorldFrame: Sendable {
         return out
     }
 
+    /// World-frame points (…, 3), Y up → the same with Z up: (x, -z, y), X right, Y away, Z up.
+    public static func zUp(_ p: [Double]) -> [Double] {
+        var out = p
+        for k in stride(from: 0, to: p.count, by: 3) { out[k + 1] = -p[k + 2]; out[k + 2] = p[k + 1] }
+        return out
+    }
+
     /// Camera-frame points (…, 3) → world frame; `zUp` gives (x, -z, y): X right, Y away, Z up.
     public func transform(_ p: [Double], zUp: Bool = false) -> [Double] {
         var out = [Double](repeating: 0, count: p.count)

@@ -122,8 +122,7 @@ public final class PosePipeline {
             switch post.coordinates {
             case .camera: break
             case .demo: final.joints = Lifter.cameraToWorld(refined.joints)
-            case .world: final.joints = post.zUp ? world.enumerated().map { k, _ in Float(k % 3 == 1 ? -world[k + 1] : k % 3 == 2 ? world[k - 1] : world[k]) }
-                                                  : world.map(Float.init)
+            case .world: final.joints = (post.zUp ? WorldFrame.zUp(world) : world).map(Float.init)
             }
         } else {
             switch post.coordinates {

@@ -21,36 +21,34 @@ enum DamagedClips {
         return clip
     }
 
-    /// The MP4 index's sample size table (stsz) says the clip has 5 frames; the time table and the
-    /// duration still say 52. The demuxer reads 5 packets and stops without an error.
-    static func damagedIndex(in dir: ClipDir) throws -> String {
+    /// The intact clip with one 32-bit field of an index box changed from `old` to `new`, as `name`.
+    /// The index (moov) comes first (faststart), so the first match of `box` is the box, not media
+    /// data; `offset` counts from the end of the box's type.
+    static func patched(_ box: String, offset: Int, from old: Int, to new: UInt8, as name: String, in dir: ClipDir) throws -> String {
         var data = try Data(contentsOf: URL(fileURLWithPath: try intact(in: dir)))
-        // The index (moov) comes first (faststart), so the first "stsz" is the box, not media data.
-        // Box layout: size(4) "stsz" version+flags(4) sample_size(4) sample_count(4).
-        let stsz = try #require(data.range(of: Data("stsz".utf8)))
-        let countAt = stsz.upperBound + 8
-        #expect(data[countAt..<(countAt + 4)].reduce(0) { $0 << 8 | Int($1) } == 52)
-        data.replaceSubrange(countAt..<(countAt + 4), with: [0, 0, 0, 5])
-        let damaged = dir.path("damaged-index.mp4")
+        let at = try #require(data.range(of: Data(box.utf8))).upperBound + offset
+        #expect(data[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } == old)
+        data.replaceSubrange(at..<(at + 4), with: [0, 0, 0, new])
+        let damaged = dir.path(name)
         try data.write(to: URL(fileURLWithPath: damaged))
         return damaged
+    }
+
+    /// The MP4 index's sample size table (stsz) says the clip has 5 frames; the time table and the
+    /// duration still say 52. The demuxer reads 5 packets and stops without an error.
+    /// Box layout: size(4) "stsz" version+flags(4) sample_size(4) sample_count(4).
+    static func damagedIndex(in dir: ClipDir) throws -> String {
+        try patched("stsz", offset: 8, from: 52, to: 5, as: "damaged-index.mp4", in: dir)
     }
 
     /// The MP4 edit list (elst) says the clip shows 0.2 s (5 frames) instead of 2.08 s: the demuxer
     /// reads all 52 packets but marks 47 of them as not to be shown, and the decoder drops them
     /// without a word (ffprobe counts 52 packets, ffmpeg decodes 5). A damaged media header (mdhd)
     /// does the same through the edit list FFmpeg derives from it.
+    /// Box layout: size(4) "elst" version+flags(4) entry_count(4), then per entry (version 0)
+    /// segment_duration(4, movie time scale: ms for ffmpeg's MP4s) media_time(4) rate(4).
     static func damagedEditList(in dir: ClipDir) throws -> String {
-        var data = try Data(contentsOf: URL(fileURLWithPath: try intact(in: dir)))
-        // Box layout: size(4) "elst" version+flags(4) entry_count(4), then per entry (version 0)
-        // segment_duration(4, movie time scale: ms for ffmpeg's MP4s) media_time(4) rate(4).
-        let elst = try #require(data.range(of: Data("elst".utf8)))
-        let durationAt = elst.upperBound + 8
-        #expect(data[durationAt..<(durationAt + 4)].reduce(0) { $0 << 8 | Int($1) } == 2080)
-        data.replaceSubrange(durationAt..<(durationAt + 4), with: [0, 0, 0, 200])
-        let damaged = dir.path("damaged-edit-list.mp4")
-        try data.write(to: URL(fileURLWithPath: damaged))
-        return damaged
+        try patched("elst", offset: 8, from: 2080, to: 200, as: "damaged-edit-list.mp4", in: dir)
     }
 
     /// 2000 bytes in the middle of the media data replaced by (deterministic) random bytes.
