@@ -80,7 +80,15 @@ public final class BlazePose {
         return offsets(Double(H)).flatMap { y in offsets(Double(W)).map { x in PersonBox(x: x, y: y, width: side, height: side) } }
     }
 
-    /// The detector on one square tile of the image (detectionTiles), results in image coordinates
+    /// A square in the middle of the image, half its shorter side: the detector sees it enlarged
+    /// (about 2x for a 480-line video, more for larger ones), so a person small in the frame's
+    /// centre, whom the whole-image pass sees at a few dozen pixels, is found.
+    public static func centreCrop(width W: Int, height H: Int) -> PersonBox {
+        let side = Double(min(W, H)) / 2
+        return PersonBox(x: (Double(W) - side) / 2, y: (Double(H) - side) / 2, width: side, height: side)
+    }
+
+    /// The detector on one square tile of the image (detectionTiles, centreCrop), results in image coordinates
     /// with their ROIs, best first.
     public func detectAll(_ image: RGBImage, tile: PersonBox) throws -> [(detection: PoseDetection, roi: NormalizedRect)] {
         let size = PoseDetectorSpec.inputSize

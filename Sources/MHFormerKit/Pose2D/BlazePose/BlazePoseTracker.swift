@@ -85,6 +85,11 @@ public final class BlazePoseTracker {
     /// Whether a person is being tracked (the next frame's ROI is known).
     public var isTracking: Bool { previousRoi != nil }
 
+    /// The region of interest the next frame will be looked at in (from the last frame's filtered
+    /// auxiliary landmarks); nil when no person is tracked. Offline tracking seeds a tracker going
+    /// backwards in time with it: the person is in nearly the same place one frame earlier.
+    public var nextRoi: NormalizedRect? { previousRoi }
+
     /// Starts tracking the person in `roi` (a detection's ROI) from the next frame, forgetting the
     /// previous person: how the multi-person tracker hands a new detection to a track.
     public func start(from roi: NormalizedRect) {

@@ -1,4 +1,5 @@
-// BlazePose on everyone in a video, each person with an identity that lasts.
+// BlazePose on everyone in a video, each person with an identity that lasts. Detections are
+// confirmed and duplicates told apart with PersonSearch (shared with the single-person run).
 //
 // MediaPipe tracks one person: the detector runs until it finds someone, then the landmark model
 // follows that person's ROI from frame to frame. Here every person gets such a track (a
@@ -119,16 +120,13 @@ public final class PeopleTracker {
             // it is that person.
             let hip = SIMD2(Double(detection.keypoints[0].x) * Double(image.width), Double(detection.keypoints[0].y) * Double(image.height))
             if seen.contains(where: { distance(hip, $0.person.hipCentre(image)) < options.sameDetectionHipDistance * $0.person.box.height }) { continue }
-            let tracker = BlazePoseTracker(pose: pose)
             candidateRuns += 1
-            tracker.start(from: roi)
-            guard let lm = try tracker.process(image, detectWhenLost: false) else { continue }
-            let lmBox = PersonBox.landmarkBounds(lm, width: image.width, height: image.height)
-            if isTracked(lmBox, seen) { continue }
-            let appearance = Appearance(lm, image)
-            let track = reidentify(box: lmBox, appearance: appearance, excluding: seen.map(\.track.id)) ?? newTrack(lmBox, appearance)
-            track.tracker = tracker
-            seen.append((track, TrackedPerson(id: track.id, landmarks: lm, box: lmBox), appearance))
+            guard let found = try PersonSearch.confirm(roi, in: image, pose: pose, score: detection.score),
+                  !isTracked(found.box, seen) else { continue }
+            let appearance = Appearance(found.landmarks, image)
+            let track = reidentify(box: found.box, appearance: appearance, excluding: seen.map(\.track.id)) ?? newTrack(found.box, appearance)
+            track.tracker = found.tracker
+            seen.append((track, TrackedPerson(id: track.id, landmarks: found.landmarks, box: found.box), appearance))
         }
 
         for s in seen {
@@ -159,22 +157,19 @@ public final class PeopleTracker {
             roi.xCenter += Float(t.velocity.x * gap / Double(image.width))
             roi.yCenter += Float(t.velocity.y * gap / Double(image.height))
             guard roi.xCenter > 0, roi.xCenter < 1, roi.yCenter > 0, roi.yCenter < 1 else { continue }
-            let tracker = BlazePoseTracker(pose: pose)
-            tracker.start(from: roi)
-            guard let lm = try tracker.process(image, detectWhenLost: false) else { continue }
-            let box = PersonBox.landmarkBounds(lm, width: image.width, height: image.height)
-            let appearance = Appearance(lm, image)
+            guard let found = try PersonSearch.confirm(roi, in: image, pose: pose) else { continue }
+            let appearance = Appearance(found.landmarks, image)
             guard appearance.distance(t.appearance) <= options.maxAppearanceChange,
-                  !isTracked(box, seen) else { continue }
-            t.tracker = tracker
-            seen.append((t, TrackedPerson(id: t.id, landmarks: lm, box: box), appearance))
+                  !isTracked(found.box, seen) else { continue }
+            t.tracker = found.tracker
+            seen.append((t, TrackedPerson(id: t.id, landmarks: found.landmarks, box: found.box), appearance))
         }
     }
 
     /// Whether landmarks with bounds `box` are a person already in `seen`: the boxes overlap as
     /// much as duplicate tracks do, or one holds the other nearly whole.
     private func isTracked(_ box: PersonBox, _ seen: [(track: Track, person: TrackedPerson, appearance: Appearance)]) -> Bool {
-        seen.contains { box.iou($0.person.box) > options.duplicateIoU || box.overlapOfSmaller($0.person.box) > 0.8 }
+        PersonSearch.isSamePerson(box, asOneOf: seen.map(\.person.box), iou: options.duplicateIoU)
     }
 
     /// The detector passes of this frame (nil: the whole image; a box: one tile of it), decided
