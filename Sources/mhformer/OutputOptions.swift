@@ -127,8 +127,11 @@ struct Pose2DOptions: ParsableArguments {
     @Option(name: .long, help: "How many people to follow: a number or all. 1 (default): the one person BlazePose tracks, as MediaPipe does. More: everyone is tracked with an ID (1, 2, ... in order of appearance) and each output path gets the ID before its extension (OUT.p1.csv, OUT.p2.csv); one overlay video shows everyone.")
     var people: String = "1"
 
-    @Option(name: .long, help: "Which people count when more are found than --people: largest (biggest on screen, default), first (first to appear) or center (closest to the image centre).")
+    @Option(name: .long, help: "Which people count when more are found than --people: largest (biggest on screen, default), first (first to appear) or center (closest to the image centre). With one person: whom re-detection picks when it finds several (first: the detector's most confident).")
     var personOrder: String = "largest"
+
+    @Flag(name: .long, help: "One person: only the frames MediaPipe's streaming tracker finds, as it gives them. By default the frames it misses are looked at again: tracked on from the last frame with the person, re-detected in tiles and an enlarged centre crop, and tracked backwards from the next frame with the person.")
+    var noOfflineTracking = false
 
     @Flag(name: .long, help: "Refuse a damaged video: frames that could not be decoded, decoder errors or repaired time stamps end the run with an error, and nothing is written.")
     var strict = false
@@ -140,6 +143,7 @@ struct Pose2DOptions: ParsableArguments {
         }
         job.pose2D.people = count
         job.pose2D.personOrder = order
+        job.pose2D.offlineTracking = !noOfflineTracking
         job.pose2D.model = pose2d
         job.pose2D.weights = pose2dWeights
         job.pose2D.blazePoseFolder = pose2dModels

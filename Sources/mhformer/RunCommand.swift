@@ -50,8 +50,8 @@ struct Run: ParsableCommand {
                 if case .pose2D(let done, let expected) = event { progress.update(done: done, expected: expected, since: start) }
             }
             progress.finish()
-            var summary = String(format: "%d frames, %d with a person (%d interpolated), 2D %.1f s (%.1f frames/s), 3D %.1f s, total %.1f s -> %@",
-                                 r.frames, r.detectedFrames, r.interpolatedFrames, r.seconds2D, Double(r.frames) / max(r.seconds2D, 1e-9),
+            var summary = String(format: "%d frames, %d with a person (%@%d interpolated), 2D %.1f s (%.1f frames/s), 3D %.1f s, total %.1f s -> %@",
+                                 r.frames, r.detectedFrames, r.recovery.phrase, r.interpolatedFrames, r.seconds2D, Double(r.frames) / max(r.seconds2D, 1e-9),
                                  r.secondsLift, r.secondsTotal, out)
             if let s = r.pose2DSummary { summary += " (\(s))" }
             printError(summary)
@@ -105,4 +105,13 @@ final class ProgressBar {
     }
 
     func finish() { if enabled { FileHandle.standardError.write(Data("\n".utf8)) } }
+}
+
+extension OfflineRecovery {
+    /// "12 tracked backwards, 3 re-detected, 20 tracked on; " for the summary line; "" when offline
+    /// tracking found nothing more than the streaming tracker.
+    var phrase: String {
+        guard frames > 0 else { return "" }
+        return "\(backward) tracked backwards, \(redetected) re-detected, \(forward) tracked on after a loss; "
+    }
 }

@@ -22,6 +22,8 @@ public struct BatchRecord: Codable, Equatable, Sendable {
     public var warning: String?
     public var frames: Int
     public var detectedFrames: Int
+    /// One person: of `detectedFrames`, those offline tracking found (PoseJobResult.recovery).
+    public var recovery: OfflineRecovery?
     public var seconds2d: Double
     public var secondsLift: Double
     public var secondsTotal: Double

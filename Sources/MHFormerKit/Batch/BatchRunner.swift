@@ -32,7 +32,7 @@ public enum BatchVideoRun {
             let job = settings.job(video: video.input, outputs: video.outputs, threads: threads)
             if job.pose2D.people == .count(1) {
                 let r = try PosePipeline(job).run()
-                (record.warning, record.frames, record.detectedFrames) = (r.damage, r.frames, r.detectedFrames)
+                (record.warning, record.frames, record.detectedFrames, record.recovery) = (r.damage, r.frames, r.detectedFrames, r.recovery)
                 (record.seconds2d, record.secondsLift, record.outputs) = (r.seconds2D, r.secondsLift, r.written.map(BatchSettings.absolute))
             } else {
                 // Several people: NAME.p1.csv, NAME.p2.csv ... (which IDs, the video decides).

@@ -20,6 +20,7 @@ public struct BatchSettings: Codable, Equatable, Sendable {
     /// PeopleCount as the command line writes it ("1", "3", "all") and PersonOrder's name.
     public var people = "1"
     public var personOrder = PersonOrder.largest.rawValue
+    public var offlineTracking = true
     // Lifting (PoseJob.Lifting).
     public var weights = ""
     public var weightsSha256 = ""
@@ -63,6 +64,7 @@ public struct BatchSettings: Codable, Equatable, Sendable {
         strict = p.strict
         switch p.people { case .all: people = "all"; case .count(let n): people = String(n) }
         personOrder = p.personOrder.rawValue
+        offlineTracking = p.offlineTracking
         guard let lifter = template.lifting.weights ?? DefaultWeights.find(in: template.modelFolders) else {
             throw MHFormerError("no weights given and no Models/mhformer-cmu-T*.safetensors found (use --weights FILE)")
         }
@@ -109,6 +111,7 @@ public struct BatchSettings: Codable, Equatable, Sendable {
         job.pose2D.strict = strict
         job.pose2D.people = PeopleCount(people) ?? .count(1)
         job.pose2D.personOrder = PersonOrder(rawValue: personOrder) ?? .largest
+        job.pose2D.offlineTracking = offlineTracking
         job.lifting.weights = weights
         job.lifting.flip = flip
         job.lifting.threads = threads

@@ -37,8 +37,13 @@ public struct PoseJob: Sendable {
         /// How many people to follow: `.count(1)` (default) is MediaPipe's one tracked person; more (or
         /// `.all`) runs PeopleTracker and PosePipeline.runPeople, one set of outputs per person.
         public var people = PeopleCount.count(1)
-        /// Which people count when more are found than `people` asks for.
+        /// Which people count when more are found than `people` asks for; with one person, which one
+        /// offline tracking's re-detection picks when it finds several.
         public var personOrder = PersonOrder.largest
+        /// One person: the frames MediaPipe's streaming tracker misses are looked at again
+        /// (OfflineTracker: tracked on, re-detected in tiles and a centre crop, tracked backwards);
+        /// false: its frames only, as MediaPipe gives them.
+        public var offlineTracking = true
         /// Refuse a damaged video (frames that could not be decoded, decoder errors, repaired time
         /// stamps: `DecodeSummary.damage`) with an error, writing nothing; false: run on what decodes
         /// and report the damage in `PoseJobResult.decode`.
@@ -132,6 +137,8 @@ public struct PoseJobResult: Sendable {
     public var frames: Int
     public var detectedFrames: Int
     public var interpolatedFrames: Int
+    /// Of `detectedFrames`, those offline tracking found after the streaming tracker missed them.
+    public var recovery = OfflineRecovery()
     /// Contiguous runs of frames with a person (each lifted on its own) and the runs without one
     /// left between them.
     public var segments: Int

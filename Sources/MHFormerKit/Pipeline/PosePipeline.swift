@@ -52,8 +52,13 @@ public final class PosePipeline {
         }
         let model = try MHFormerModel(path: weightsPath)
         if case .video(let path) = job.input, let estimator {
+            var offline: OfflineTracker.Options?
+            if job.pose2D.offlineTracking {
+                offline = OfflineTracker.Options()
+                offline!.order = job.pose2D.personOrder
+            }
             let v = try VideoKeypointExtractor.extract(videoPath: path, estimator: estimator, maxGapSeconds: job.pose2D.maxGapSeconds,
-                                                       fallbackFrameRate: job.post.fps) { done, info in
+                                                       fallbackFrameRate: job.post.fps, offline: offline) { done, info in
                 progress?(.pose2D(done: done, expected: PosePipeline.expectedFrames(info)))
             }
             try checkDamage(path, v.decode)
@@ -82,7 +87,7 @@ public final class PosePipeline {
         let firstPresent = keypoints.present.firstIndex(of: true) ?? 0, lastPresent = keypoints.present.lastIndex(of: true) ?? 0
         return PoseJobResult(keypoints2D: keypoints, cameraPose: pose, pose: final, video: video?.info, decode: video?.decode,
                              frames: keypoints.count, detectedFrames: video?.detectedFrames ?? keypoints.framesWithPerson,
-                             interpolatedFrames: video?.interpolatedFrames ?? 0, segments: segments,
+                             interpolatedFrames: video?.interpolatedFrames ?? 0, recovery: video?.recovery ?? OfflineRecovery(), segments: segments,
                              gaps: runsOfTrue(Array(keypoints.present[firstPresent...lastPresent]).map { !$0 }).count,
                              seconds2D: seconds2D, secondsLift: secondsLift, secondsTotal: Date().timeIntervalSince(start),
                              framesWithUndetectedPoints: undetected, pose2DSummary: estimator?.summary, weightsPath: weightsPath, modelConfig: model.config, written: written)

@@ -34,6 +34,17 @@ public protocol PoseEstimator2D: AnyObject {
     var summary: String? { get }
 }
 
+/// A 2D estimator whose person BlazePose finds and tracks (every backend here): offline tracking
+/// (OfflineTracker) runs BlazePose itself on the frames the estimator missed and asks the estimator
+/// for the keypoints of the person it finds there.
+public protocol BlazePoseFinding: PoseEstimator2D {
+    /// MediaPipe's video-mode tracker behind `estimate`.
+    var finder: BlazePoseEstimator { get }
+    /// The keypoints of the person BlazePose found at `landmarks` in `image`: the landmarks read as
+    /// COCO-17, or the top-down model run in their box.
+    func keypoints(_ image: RGBImage, landmarks: PoseLandmarks, frameIndex: Int) throws -> PersonKeypoints2D
+}
+
 /// Where BlazePose found the person in one frame: what top-down models need to place a box.
 public struct PersonDetection2D {
     /// BlazePose's 33 landmarks (normalised to the image) and its region of interest.
@@ -51,7 +62,7 @@ public protocol TopDownPoseModel: AnyObject {
 }
 
 /// BlazePose finds and tracks the person; `model` places the joints in it.
-public final class TopDownEstimator: PoseEstimator2D {
+public final class TopDownEstimator: BlazePoseFinding {
     public let finder: BlazePoseEstimator
     public let model: TopDownPoseModel
     public let flipTest: Bool
@@ -65,6 +76,10 @@ public final class TopDownEstimator: PoseEstimator2D {
 
     public func estimate(_ image: RGBImage, frameIndex: Int) throws -> PersonKeypoints2D? {
         guard let landmarks = try finder.track(image) else { return nil }
+        return try keypoints(image, landmarks: landmarks, frameIndex: frameIndex)
+    }
+
+    public func keypoints(_ image: RGBImage, landmarks: PoseLandmarks, frameIndex: Int) throws -> PersonKeypoints2D {
         let person = PersonDetection2D(landmarks: landmarks, imageWidth: image.width, imageHeight: image.height)
         let start = Date()
         var result = try model.keypoints(image, person: person, frameIndex: frameIndex, flipTest: flipTest)

@@ -4,8 +4,9 @@
 
 import Foundation
 
-public final class BlazePoseEstimator: PoseEstimator2D {
+public final class BlazePoseEstimator: BlazePoseFinding {
     public let tracker: BlazePoseTracker
+    public var finder: BlazePoseEstimator { self }
 
     public init(pose: BlazePose) { tracker = BlazePoseTracker(pose: pose) }
 
@@ -29,6 +30,10 @@ public final class BlazePoseEstimator: PoseEstimator2D {
 
     public func estimate(_ image: RGBImage, frameIndex: Int) throws -> PersonKeypoints2D? {
         guard let landmarks = try track(image) else { return nil }
+        return keypoints(image, landmarks: landmarks, frameIndex: frameIndex)
+    }
+
+    public func keypoints(_ image: RGBImage, landmarks: PoseLandmarks, frameIndex: Int) -> PersonKeypoints2D {
         let (points, scores) = KeypointConversion.coco(from: landmarks, width: image.width, height: image.height)
         return PersonKeypoints2D(points: points, scores: scores, feet: KeypointConversion.feet(from: landmarks, width: image.width, height: image.height))
     }
