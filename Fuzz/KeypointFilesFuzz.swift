@@ -20,7 +20,8 @@ func fuzzKeypointFiles(_ data: Data) {
     expectingMHFormerErrors { _ = try KeypointFiles.detectFormat(path: inputFile) }
     for given in [size, nil] {
         expectingMHFormerErrors {
-            let (kp, undetected) = try COCOKeypointsJSON.load(path: inputFile, imageSize: given)
+            let contents = try COCOKeypointsJSON.load(path: inputFile, imageSize: given)
+            let (kp, undetected) = (contents.keypoints, contents.framesWithUndetectedPoints)
             checkKeypoints(kp)
             invariant(undetected >= 0 && undetected <= kp.present.filter { $0 }.count, "undetected count \(undetected)")
             if verbose { print("accepted as COCO: \(kp.count) frames") }
@@ -33,7 +34,7 @@ func fuzzKeypointFiles(_ data: Data) {
         }
     }
     expectingMHFormerErrors {
-        let (kp, _) = try OpenPoseJSON.load(folder: openPoseFolder, imageSize: size)
+        let kp = try OpenPoseJSON.load(folder: openPoseFolder, imageSize: size).keypoints
         checkKeypoints(kp)
         invariant(kp.frames == [7], "one frame file, frames \(kp.frames)")
         if verbose { print("accepted as OpenPose: 1 frame") }

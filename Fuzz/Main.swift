@@ -63,6 +63,7 @@ func checkKeypoints(_ kp: Keypoints2D) {
     invariant(n > 0, "no frames")
     invariant(kp.times.count == n && kp.present.count == n && kp.points.count == n * 34, "array sizes for \(n) frames")
     invariant(kp.scores.map { $0.count == n * 17 } ?? true, "scores size")
+    invariant(kp.feet.map { $0.count == n * 8 && $0.allSatisfy { $0.isFinite } } ?? true, "feet size or value")
     invariant((1...Keypoints2DCSV.maxImageSide).contains(kp.width) && (1...Keypoints2DCSV.maxImageSide).contains(kp.height),
               "image size \(kp.width)x\(kp.height)")
     invariant(zip(kp.frames, kp.frames.dropFirst()).allSatisfy { $0 < $1 }, "frames not increasing")

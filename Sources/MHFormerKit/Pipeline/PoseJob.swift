@@ -14,8 +14,9 @@ public struct PoseJob: Sendable {
         case video(String)
         /// 2D keypoints from a file: the CSV `mhformer run --keypoints-2d` writes, an OpenPose JSON
         /// folder, COCO keypoint JSON or a MediaPipe landmark CSV (KeypointFiles). `format` nil:
-        /// detected; `imageSize` for formats that do not store it.
-        case keypointsFile(String, format: KeypointFileFormat? = nil, imageSize: (width: Int, height: Int)? = nil)
+        /// detected; `imageSize` for formats that do not store it; `layout` the body layout of
+        /// OpenPose and COCO files (nil: told by the point count and the data, KeypointLayout).
+        case keypointsFile(String, format: KeypointFileFormat? = nil, imageSize: (width: Int, height: Int)? = nil, layout: KeypointLayout? = nil)
         /// 2D keypoints already in memory; `name` stands for them in messages.
         case keypoints(Keypoints2D, name: String)
     }
@@ -150,6 +151,10 @@ public struct PoseJobResult: Sendable {
     /// Keypoint files: frames where the detector missed some of the 17 points (confidence 0; OpenPose
     /// and COCO write 0, 0 for them), lifted from those coordinates with score 0.
     public var framesWithUndetectedPoints = 0
+    /// Keypoint files: the body layout they were read as (OpenPose and COCO files; nil otherwise), and
+    /// what the reader warns about (a layout whose points do not look like a body).
+    public var keypointLayout: KeypointLayout?
+    public var inputWarnings: [String] = []
     /// The 2D model's own summary (e.g. "ViTPose 48 ms per person"), if any.
     public var pose2DSummary: String?
     /// The lifter's weights and shape.

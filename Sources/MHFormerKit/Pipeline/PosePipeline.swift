@@ -30,16 +30,18 @@ public final class PosePipeline {
         var video: VideoKeypoints?
         var estimator: PoseEstimator2D?
         var undetected = 0
+        var input: (layout: KeypointLayout?, warnings: [String]) = (nil, [])
         var scoreColumns = "<joint>_score"
         switch job.input {
         case .video(let path):
             guard FileManager.default.fileExists(atPath: path) else { throw MHFormerError("\(path): no such file") }
             estimator = try makeEstimator()
             keypoints = Keypoints2D(frames: [], times: [], width: 0, height: 0, points: [], present: [])
-        case .keypointsFile(let path, let format, let imageSize):
-            let contents = try KeypointFiles.load(path: path, format: format, imageSize: imageSize)
+        case .keypointsFile(let path, let format, let imageSize, let layout):
+            let contents = try KeypointFiles.load(path: path, format: format, imageSize: imageSize, layout: layout)
             keypoints = contents.keypoints
             undetected = contents.framesWithUndetectedPoints
+            input = (contents.layout, contents.warnings)
             scoreColumns = contents.format == .mediapipe ? "<landmark>_visibility" : "<joint>_score"
         case .keypoints(let kp, _):
             keypoints = kp
@@ -90,7 +92,7 @@ public final class PosePipeline {
                              interpolatedFrames: video?.interpolatedFrames ?? 0, recovery: video?.recovery ?? OfflineRecovery(), segments: segments,
                              gaps: runsOfTrue(Array(keypoints.present[firstPresent...lastPresent]).map { !$0 }).count,
                              seconds2D: seconds2D, secondsLift: secondsLift, secondsTotal: Date().timeIntervalSince(start),
-                             framesWithUndetectedPoints: undetected, pose2DSummary: estimator?.summary, weightsPath: weightsPath, modelConfig: model.config, written: written)
+                             framesWithUndetectedPoints: undetected, keypointLayout: input.layout, inputWarnings: input.warnings, pose2DSummary: estimator?.summary, weightsPath: weightsPath, modelConfig: model.config, written: written)
     }
 
     /// Smoothing (One Euro when asked, then the motion stage's zero-phase low-pass) and the rigid
@@ -218,7 +220,7 @@ public final class PosePipeline {
     /// The input's name in messages.
     var inputName: String {
         switch job.input {
-        case .video(let p), .keypointsFile(let p, _, _): return p
+        case .video(let p), .keypointsFile(let p, _, _, _): return p
         case .keypoints(_, let name): return name
         }
     }
@@ -276,7 +278,7 @@ public final class PosePipeline {
         var inputs: [(option: String, path: String?)] = []
         switch job.input {
         case .video(let p): inputs += [("VIDEO", p), ("--pose2d-weights", job.pose2D.weights)]
-        case .keypointsFile(let p, _, _): inputs.append(("--keypoints", p))
+        case .keypointsFile(let p, _, _, _): inputs.append(("--keypoints", p))
         case .keypoints: break
         }
         inputs.append(("--weights", liftingWeights))

@@ -4,7 +4,8 @@
 //   a dataset (ground truth, or results written in its shape):
 //     {"images": [{"id": 0, "width": 1920, "height": 1080, ...}, ...],
 //      "annotations": [{"image_id": 0, "category_id": 1, "keypoints": [x, y, v] * 17, ...}, ...]}
-// The 17 points are COCO-17 in COCO's order, pixels.
+// The points are COCO-17 in COCO's order (51 values), or HALPE_26 (78) or COCO-WholeBody (399), which begin
+// with COCO-17 and add the feet (KeypointLayout), in pixels.
 //
 // Rules (README, "2D keypoint files"):
 // - Frame number = image_id: an integer, or (AlphaPose) a file name whose stem ends in digits,
@@ -24,11 +25,13 @@ import Foundation
 public enum COCOKeypointsJSON {
     /// Reads a COCO keypoint results array or dataset; `imageSize` is required unless the dataset's
     /// images have width and height.
-    public static func read(path: String, imageSize: (width: Int, height: Int)?) throws -> Keypoints2D {
-        try load(path: path, imageSize: imageSize).0
+    public static func read(path: String, imageSize: (width: Int, height: Int)?, layout: KeypointLayout? = nil) throws -> Keypoints2D {
+        try load(path: path, imageSize: imageSize, layout: layout).keypoints
     }
 
-    static func load(path: String, imageSize: (width: Int, height: Int)?) throws -> (Keypoints2D, Int) {
+    /// `layout`: the points' layout (--keypoints-layout); nil: told by their number (17 COCO-17,
+    /// 26 HALPE_26, 133 COCO-WholeBody; 25 are told by the data, KeypointLayout.resolve).
+    static func load(path: String, imageSize: (width: Int, height: Int)?, layout given: KeypointLayout? = nil) throws -> KeypointFileContents {
         let data = try KeypointFiles.readFile(path)
         var bytes = data[...]
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
@@ -56,16 +59,19 @@ public enum COCOKeypointsJSON {
         }
         let what = isDataset ? "annotations" : "entry"
 
-        // The chosen person of each frame, with the score that chose it.
-        var best: [Int: (score: Double, points: [Float], scores: [Float])] = [:]
-        var personEntries = 0
+        // The person entries with their frames, checked; then the layout, from the first entry's length.
+        var people: [(frame: Int, values: [Double], score: Double?)] = []
         for (i, entry) in entries.enumerated() {
             let name = isDataset ? "annotations[\(i)]" : "entry \(i)"
             if let category = entry.categoryID, category != 1 { continue }
-            personEntries += 1
             let frame = try entry.imageID.frameNumber(path: path, where: name)
-            guard entry.keypoints.count == 51 else {
-                throw MHFormerError("\(path): \(name): keypoints has \(entry.keypoints.count) values; expected 51 (17 COCO points, each x, y, \(isDataset ? "v" : "score"))")
+            let count = entry.keypoints.count
+            let expected = given.map { 3 * $0.pointCount } ?? people.first?.values.count
+            guard count % 3 == 0, expected.map({ count == $0 }) ?? !KeypointLayout.candidates(pointCount: count / 3).isEmpty else {
+                let what = given.map { "\(3 * $0.pointCount) (\($0.displayName), --keypoints-layout)" }
+                    ?? people.first.map { "\($0.values.count), as the first person entry" }
+                    ?? "51 (17 COCO points), 78 (HALPE_26), 399 (COCO-WholeBody) or 75 (BODY_25/BODY_25B)"
+                throw MHFormerError("\(path): \(name): keypoints has \(count) values; expected \(what), each point x, y, \(isDataset ? "v" : "score")")
             }
             for (k, v) in entry.keypoints.enumerated() where !(abs(v) <= Double(Keypoints2DCSV.maxCoordinate)) {
                 throw MHFormerError("\(path): \(name): keypoints[\(k)]: \(v) is out of range (at most \(Keypoints2DCSV.maxCoordinate) in magnitude)")
@@ -73,15 +79,22 @@ public enum COCOKeypointsJSON {
             if let s = entry.score, !(abs(s) <= Double(Float.greatestFiniteMagnitude)) {
                 throw MHFormerError("\(path): \(name): score \(s) is not a finite 32-bit number")
             }
-            var points = [Float](repeating: 0, count: 34), scores = [Float](repeating: 0, count: 17)
-            for c in 0..<17 {
-                points[2 * c] = Float(entry.keypoints[3 * c])
-                points[2 * c + 1] = Float(entry.keypoints[3 * c + 1])
-                let v = Float(entry.keypoints[3 * c + 2])
-                scores[c] = isDataset ? min(v, 1) : v
-            }
-            let score = entry.score ?? Double(scores.reduce(0, +) / 17)
-            if best[frame].map({ score > $0.score }) ?? true { best[frame] = (score, points, scores) }
+            // A dataset's third values are visibility flags (0, 1, 2): a labelled point scores 1.
+            var values = entry.keypoints
+            if isDataset { for c in stride(from: 2, to: values.count, by: 3) { values[c] = min(values[c], 1) } }
+            people.append((frame, values, entry.score))
+        }
+        let personEntries = people.count
+        let layout = try people.first.map { first in
+            try given ?? KeypointLayout.resolve(KeypointLayout.candidates(pointCount: first.values.count / 3), samples: people.map(\.values), source: path)
+        }
+
+        // The chosen person of each frame, with the score that chose it.
+        var best: [Int: (score: Double, person: (points: [Float], scores: [Float], feet: [Float]?))] = [:]
+        for (frame, values, entryScore) in people {
+            let person = layout!.read(values)
+            let score = entryScore ?? Double(person.scores.reduce(0, +) / 17)
+            if best[frame].map({ score > $0.score }) ?? true { best[frame] = (score, person) }
         }
 
         // The dataset's images: frames of their own (with or without a person) and the image size.
@@ -109,9 +122,9 @@ public enum COCOKeypointsJSON {
             why: isDataset ? "its images have no width and height" : "COCO keypoint results do not store the image size")
 
         let frames = frameNumbers.sorted().map { frame in
-            KeypointFiles.COCOFrame(frame: frame, person: best[frame].map { ($0.points, $0.scores) })
+            KeypointFiles.COCOFrame(frame: frame, person: best[frame].map { ($0.person.points, $0.person.scores) }, feet: best[frame]?.person.feet)
         }
-        return try KeypointFiles.assemble(frames, size: size, hasScores: true, path: path)
+        return try KeypointFiles.contents(frames, size: size, format: .coco, layout: layout, path: path)
     }
 
     /// An image id: a number, or a file name (AlphaPose writes "000123.jpg").

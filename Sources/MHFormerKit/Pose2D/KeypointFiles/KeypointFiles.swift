@@ -1,11 +1,13 @@
 // 2D keypoint files that other tools write, read into `Keypoints2D` so that `mhformer lift` takes
 // them as they are:
 //   csv        this project's 2D CSV (Keypoints2DCSV), already the 17 Human3.6M joints
-//   openpose   a folder of OpenPose per-frame JSON files, BODY_25 or COCO-18 (OpenPoseJSON.swift)
+//   openpose   a folder of OpenPose-style per-frame JSON files, any layout KeypointLayout knows
+//              (OpenPoseJSON.swift)
 //   coco       COCO keypoint results JSON (mmpose, detectron2, ViTPose, AlphaPose) or a COCO-style
-//              dataset with "images" and "annotations" (COCOKeypointsJSON.swift)
+//              dataset with "images" and "annotations"; COCO-17, HALPE_26 or COCO-WholeBody points
+//              (COCOKeypointsJSON.swift)
 //   mediapipe  a CSV of MediaPipe's 33 pose landmarks, normalised to the image (MediaPipeCSV.swift)
-// Every format other than ours is mapped to COCO-17 first and then to the 17 Human3.6M joints with
+// Every format other than ours is mapped to COCO-17 first (KeypointLayout.swift) and then to the 17 Human3.6M joints with
 // KeypointConversion.h36m(fromCOCO:) and h36mScores(fromCOCO:), exactly as the video path does.
 
 import Foundation
@@ -25,6 +27,10 @@ public struct KeypointFileContents: Sendable {
     /// (OpenPose writes 0,0,0 for a point it did not find; a COCO dataset's v = 0 is an unlabelled
     /// point). Those points keep the coordinates the file gives and score 0. Always 0 for `csv`.
     public var framesWithUndetectedPoints: Int
+    /// The body layout the file was read as (nil for `csv`, already Human3.6M-17).
+    public var layout: KeypointLayout? = nil
+    /// What the caller should tell the user: a layout whose points do not look like a body.
+    public var warnings: [String] = []
 }
 
 public enum KeypointFiles {
@@ -40,15 +46,21 @@ public enum KeypointFiles {
     /// is the image size in pixels for formats that do not store it (OpenPose, COCO results, a
     /// MediaPipe CSV without width/height columns); a file that does store it must agree with it.
     public static func read(path: String, format: KeypointFileFormat? = nil,
-                            imageSize: (width: Int, height: Int)? = nil) throws -> Keypoints2D {
-        try load(path: path, format: format, imageSize: imageSize).keypoints
+                            imageSize: (width: Int, height: Int)? = nil, layout: KeypointLayout? = nil) throws -> Keypoints2D {
+        try load(path: path, format: format, imageSize: imageSize, layout: layout).keypoints
     }
 
     /// `read`, also saying which format was read and how many frames miss some points.
+    /// `layout`: the body layout of OpenPose and COCO files (--keypoints-layout); nil: told from the
+    /// number of points and, for 25, from the data.
     public static func load(path: String, format: KeypointFileFormat? = nil,
-                            imageSize: (width: Int, height: Int)? = nil) throws -> KeypointFileContents {
+                            imageSize: (width: Int, height: Int)? = nil, layout: KeypointLayout? = nil) throws -> KeypointFileContents {
         if let imageSize { try checkImageSize(imageSize, source: "image size") }
         let format = try format ?? detectFormat(path: path)
+        // Our CSV is Human3.6M-17 and a MediaPipe CSV names its landmarks: a layout given for them is a mistake.
+        if let layout, format == .csv || (format == .mediapipe && layout != .mediapipe33) {
+            throw MHFormerError("\(path): --keypoints-layout \(layout.rawValue) does not apply to a \(format == .csv ? "2D CSV of the 17 Human3.6M joints" : "MediaPipe landmark CSV"); it names the layout of OpenPose and COCO files")
+        }
         switch format {
         case .csv:
             let kp = try Keypoints2DCSV.read(path: path)
@@ -57,11 +69,9 @@ public enum KeypointFiles {
             }
             return KeypointFileContents(keypoints: kp, format: .csv, framesWithUndetectedPoints: 0)
         case .openpose:
-            let (kp, undetected) = try OpenPoseJSON.load(folder: path, imageSize: imageSize)
-            return KeypointFileContents(keypoints: kp, format: .openpose, framesWithUndetectedPoints: undetected)
+            return try OpenPoseJSON.load(folder: path, imageSize: imageSize, layout: layout)
         case .coco:
-            let (kp, undetected) = try COCOKeypointsJSON.load(path: path, imageSize: imageSize)
-            return KeypointFileContents(keypoints: kp, format: .coco, framesWithUndetectedPoints: undetected)
+            return try COCOKeypointsJSON.load(path: path, imageSize: imageSize, layout: layout)
         case .mediapipe:
             let (kp, undetected) = try MediaPipeCSV.load(path: path, imageSize: imageSize)
             return KeypointFileContents(keypoints: kp, format: .mediapipe, framesWithUndetectedPoints: undetected)
@@ -138,6 +148,20 @@ public enum KeypointFiles {
         var time: Double? = nil
         /// The chosen person: (17, 2) COCO-17 pixels and (17) confidences; nil: nobody in this frame.
         var person: (points: [Float], scores: [Float])?
+        /// The person's heels and big toes (Keypoints2D.feet's order), when the layout has them.
+        var feet: [Float]? = nil
+    }
+
+    /// `assemble`, then what the reader tells the caller: a layout whose points do not look like a
+    /// body (implausibleBody) is lifted, but with a warning.
+    static func contents(_ frames: [COCOFrame], size: (width: Int, height: Int), format: KeypointFileFormat,
+                         layout: KeypointLayout?, path: String) throws -> KeypointFileContents {
+        let (kp, undetected) = try assemble(frames, size: size, hasScores: true, path: path)
+        var contents = KeypointFileContents(keypoints: kp, format: format, framesWithUndetectedPoints: undetected, layout: layout)
+        if let problem = implausibleBody(frames.compactMap(\.person)) {
+            contents.warnings.append("\(path): read as \(layout?.displayName ?? "COCO-17"), the points do not look like a body (\(problem)); if the file has another layout, give --keypoints-layout")
+        }
+        return contents
     }
 
     /// Converts frames (sorted by `frame`, no duplicates) to `Keypoints2D`, inserting a row without a
@@ -164,6 +188,7 @@ public enum KeypointFiles {
         kp.scores?.reserveCapacity(span * 17)
         var undetected = 0
         func appendEmpty(_ frame: Int, time: Double?) {
+            if kp.feet != nil { kp.feet! += [Float](repeating: 0, count: 8) }
             kp.frames.append(frame); kp.times.append(time); kp.present.append(false)
             kp.points += [Float](repeating: 0, count: 34)
             kp.scores? += [Float](repeating: 0, count: 17)
@@ -172,6 +197,12 @@ public enum KeypointFiles {
         for f in frames {
             while next < f.frame { appendEmpty(next, time: nil); next += 1 }
             if let person = f.person {
+                if let feet = f.feet {
+                    if kp.feet == nil { kp.feet = [Float](repeating: 0, count: kp.frames.count * 8) }
+                    kp.feet! += feet
+                } else if kp.feet != nil {
+                    kp.feet! += [Float](repeating: 0, count: 8)
+                }
                 kp.frames.append(f.frame); kp.times.append(f.time); kp.present.append(true)
                 kp.points += KeypointConversion.h36m(fromCOCO: person.points)
                 kp.scores? += KeypointConversion.h36mScores(fromCOCO: person.scores)

@@ -13,7 +13,8 @@
 // Coordinates are always normalised: pixels = x * width, y * height, with the size from the width
 // and height columns or, without them, the image size given (one of the two is required). The
 // 17 landmarks COCO-17 has (KeypointConversion.cocoFromBlazePose) are used, their visibility as the
-// score, exactly as `mhformer run` converts BlazePose's output; z and presence are not used.
+// score, exactly as `mhformer run` converts BlazePose's output, and the heels and toes (29-32) as
+// Keypoints2D.feet; z and presence are not used.
 // Numbers follow the 2D CSV's rules (plain decimal, finite), and so does the CSV dialect (quoting,
 // line endings, blank lines: CSVTokenizer).
 
@@ -161,7 +162,14 @@ public enum MediaPipeCSV {
                 }
                 if let vc = visibilityColumns[b], !cells.isEmpty(vc) { scores[c] = try float(vc) }
             }
-            frames.append(KeypointFiles.COCOFrame(frame: frame, time: time, person: (points, scores)))
+            // The heels and toes, as `mhformer run` keeps them for the motion stage (KeypointConversion.feet).
+            let feet = try FootLandmark.blazePoseIndices.flatMap { b in
+                try [float(xyColumns[2 * b]) * Float(size.width), float(xyColumns[2 * b + 1]) * Float(size.height)]
+            }
+            guard feet.allSatisfy({ abs($0) <= Keypoints2DCSV.maxCoordinate }) else {
+                throw MHFormerError("\(path): line \(lineNumber): a heel or toe is out of range (at most \(Keypoints2DCSV.maxCoordinate) pixels in magnitude)")
+            }
+            frames.append(KeypointFiles.COCOFrame(frame: frame, time: time, person: (points, scores), feet: feet))
         }
         guard let size, !frames.isEmpty else { throw MHFormerError("\(path): no data rows after the header") }
         return try KeypointFiles.assemble(frames, size: size, hasScores: hasScores, path: path)

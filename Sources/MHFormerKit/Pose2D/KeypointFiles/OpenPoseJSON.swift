@@ -1,35 +1,29 @@
-// OpenPose's `--write_json` output: a folder with one file per frame,
-//   <name>_000000000000_keypoints.json, <name>_000000000001_keypoints.json, ...
+// OpenPose's `--write_json` output, and the same per-frame JSON other tools write (Pose2Sim,
+// Sports2D and rtmlib write OpenPose-style files for RTMPose's HALPE_26 and COCO-WholeBody): a folder
+// with one file per frame,
+//   <name>_000000000000_keypoints.json, cam03.0001.json, frame_7.json, ...
 //   {"version": 1.3, "people": [{"pose_keypoints_2d": [x0, y0, c0, x1, y1, c1, ...], ...}, ...]}
-// in pixels (OpenPose's default --keypoint_scale 0). The layout is told by the array's length:
-// 75 values = BODY_25 (the default model), 54 = COCO-18 (--model_pose COCO). OpenPose writes
-// 0, 0, 0 for a point it did not find.
+// in pixels (OpenPose's default --keypoint_scale 0). OpenPose writes 0, 0, 0 for a point it did not
+// find. The layout (KeypointLayout) is told by the number of points where only one has that many:
+// 18 COCO-18, 17 COCO-17, 26 HALPE_26, 133 COCO-WholeBody, 33 MediaPipe; 25 points are BODY_25 or
+// BODY_25B, told apart by the data (KeypointLayout.resolve) or given (--keypoints-layout).
 //
 // Rules (README, "2D keypoint files"):
-// - Frame number: the digits at the end of the name before `_keypoints.json` (OpenPose writes 12);
-//   files are sorted by it. Other files in the folder are ignored. Missing numbers become frames
-//   without a person, as does a file whose `people` is empty.
-// - Several people: the one with the highest mean confidence over the 17 points used (ties: the
+// - Frame files: every `*.json` in the folder (not hidden ones), whatever the prefix; the frame number
+//   is the last number in the name (`cam03.0012.json` → 12, `x_000000000012_keypoints.json` → 12);
+//   files are sorted by it. A name without a number, or a number twice, is an error. Missing
+//   numbers become frames without a person, as does a file whose `people` is empty.
+// - Several people: the one with the highest mean confidence over the 17 COCO points (ties: the
 //   first); tracking a chosen person across frames is left to a later multi-person reader.
 // - A point with confidence 0 keeps its coordinates (0, 0 as OpenPose writes them) with score 0:
 //   nothing is filled in from other points; `KeypointFileContents.framesWithUndetectedPoints`
-//   counts such frames so the caller can warn.
+//   counts such frames so the caller can warn. The feet (heels, big toes), where the layout has
+//   them, go to Keypoints2D.feet; an undetected foot point is put at its ankle.
 // - No image size in the files: it must be given.
 
 import Foundation
 
 public enum OpenPoseJSON {
-    /// The body layouts OpenPose writes, told apart by the number of values per person.
-    public enum Layout: String, Sendable {
-        case body25 = "BODY_25", coco18 = "COCO-18"
-
-        /// Points per person (each x, y, confidence).
-        public var pointCount: Int { self == .body25 ? 25 : 18 }
-
-        /// COCO-17 index → this layout's index: the same body points under OpenPose's numbering.
-        public var cocoIndices: [Int] { self == .body25 ? OpenPoseJSON.cocoFromBody25 : OpenPoseJSON.cocoFromCOCO18 }
-    }
-
     /// COCO-17 index → BODY_25 index. BODY_25: 0 nose, 1 neck, 2 right shoulder, 3 right elbow,
     /// 4 right wrist, 5 left shoulder, 6 left elbow, 7 left wrist, 8 mid hip, 9 right hip,
     /// 10 right knee, 11 right ankle, 12 left hip, 13 left knee, 14 left ankle, 15 right eye,
@@ -63,12 +57,13 @@ public enum OpenPoseJSON {
         13, 10,     // left ankle, right ankle
     ]
 
-    /// The file name ending OpenPose gives every frame file.
+    /// The file name ending OpenPose gives every frame file (others end in `.json` only).
     public static let fileSuffix = "_keypoints.json"
 
-    /// Reads an OpenPose JSON folder; `imageSize` is required (the files do not store it).
-    public static func read(folder: String, imageSize: (width: Int, height: Int)?) throws -> Keypoints2D {
-        try load(folder: folder, imageSize: imageSize).0
+    /// Reads an OpenPose JSON folder; `imageSize` is required (the files do not store it). `layout`:
+    /// the body layout, nil to tell it from the files.
+    public static func read(folder: String, imageSize: (width: Int, height: Int)?, layout: KeypointLayout? = nil) throws -> Keypoints2D {
+        try load(folder: folder, imageSize: imageSize, layout: layout).keypoints
     }
 
     /// The frame files of `folder`, sorted by frame number: (frame number, file name).
@@ -84,15 +79,14 @@ public enum OpenPoseJSON {
         do { names = try FileManager.default.contentsOfDirectory(atPath: folder) }
         catch { throw MHFormerError("\(folder): cannot list the folder") }
         var files: [(frame: Int, name: String)] = []
-        for name in names where name.hasSuffix(fileSuffix) && !name.hasPrefix(".") {
-            let stem = name.dropLast(fileSuffix.count)
-            guard let frame = KeypointFiles.trailingNumber(stem) else {
-                throw MHFormerError("\(path(folder, name)): no frame number in the file name (expected <name>_<frame number>\(fileSuffix), as OpenPose writes)")
+        for name in names where name.lowercased().hasSuffix(".json") && !name.hasPrefix(".") {
+            guard let frame = lastNumber(name.dropLast(5)) else {
+                throw MHFormerError("\(path(folder, name)): no frame number in the file name (the last number in the name is the frame: <name>_<frame>\(fileSuffix), <name>.<frame>.json)")
             }
             files.append((frame, name))
         }
         guard !files.isEmpty else {
-            throw MHFormerError("\(folder): no OpenPose frame files (*\(fileSuffix)) in the folder")
+            throw MHFormerError("\(folder): no frame files (*.json) in the folder")
         }
         files.sort { $0.frame < $1.frame || ($0.frame == $1.frame && $0.name < $1.name) }
         for (a, b) in zip(files, files.dropFirst()) where a.frame == b.frame {
@@ -101,50 +95,66 @@ public enum OpenPoseJSON {
         return files
     }
 
-    static func load(folder: String, imageSize: (width: Int, height: Int)?) throws -> (Keypoints2D, Int) {
+    static func load(folder: String, imageSize: (width: Int, height: Int)?, layout given: KeypointLayout? = nil) throws -> KeypointFileContents {
         let files = try frameFiles(folder: folder)
         let size = try KeypointFiles.imageSize(inFile: nil, given: imageSize, path: folder,
                                                why: "OpenPose JSON files do not store the image size")
-        var layout: (layout: Layout, file: String)?        // the first frame's, which every other must match
-        var frames: [KeypointFiles.COCOFrame] = []
-        frames.reserveCapacity(files.count)
-        for (frame, name) in files {
+        // Every file's people (x, y, confidence per point), all of one length: the first person's.
+        var people: [[[Double]]] = []
+        people.reserveCapacity(files.count)
+        var first: (count: Int, file: String)?
+        for (_, name) in files {
             let file = path(folder, name)
             let json = try KeypointFiles.decodeJSON(FrameFile.self, path: file)
-            var best: (points: [Float], scores: [Float], meanScore: Float)?
+            var frame: [[Double]] = []
             for (p, person) in json.people.enumerated() {
                 guard let values = person.poseKeypoints2D ?? person.poseKeypoints else {
                     throw MHFormerError("\(file): people[\(p)]: missing key 'pose_keypoints_2d'")
                 }
                 let key = person.poseKeypoints2D != nil ? "pose_keypoints_2d" : "pose_keypoints"
-                let thisLayout: Layout
-                switch values.count {
-                case 3 * Layout.body25.pointCount: thisLayout = .body25
-                case 3 * Layout.coco18.pointCount: thisLayout = .coco18
-                default:
-                    throw MHFormerError("\(file): people[\(p)].\(key) has \(values.count) values; expected 75 (BODY_25) or 54 (COCO-18), each point x, y, confidence")
+                let layouts = given.map { [$0] } ?? KeypointLayout.candidates(pointCount: values.count / 3)
+                guard values.count % 3 == 0, let layout = layouts.first, values.count == 3 * layout.pointCount else {
+                    let expected = given.map { "\(3 * $0.pointCount) (\($0.displayName), --keypoints-layout)" }
+                        ?? "75 (BODY_25, BODY_25B), 54 (COCO-18), 51 (COCO-17), 78 (HALPE_26), 399 (COCO-WholeBody) or 99 (MediaPipe)"
+                    throw MHFormerError("\(file): people[\(p)].\(key) has \(values.count) values; expected \(expected), each point x, y, confidence")
                 }
-                if let first = layout, first.layout != thisLayout {
-                    throw MHFormerError("\(file): people[\(p)] is \(thisLayout.rawValue) (\(values.count) values) but \(first.file) is \(first.layout.rawValue); one model's files per folder")
+                if let first, first.count != values.count {
+                    func named(_ count: Int) -> String { "\(count / 3) (\(KeypointLayout.candidates(pointCount: count / 3).map(\.displayName).joined(separator: " or ")))" }
+                    throw MHFormerError("\(file): people[\(p)] has \(named(values.count)) points but \(first.file) has \(named(first.count)); one model's files per folder")
                 }
-                layout = layout ?? (thisLayout, name)
+                first = first ?? (values.count, name)
                 // Every value, used or not, must be a number a detector could write; then Float32
                 // holds it exactly enough and never overflows.
                 for (i, v) in values.enumerated() where !(abs(v) <= Double(Keypoints2DCSV.maxCoordinate)) {
                     throw MHFormerError("\(file): people[\(p)].\(key)[\(i)]: \(v) is out of range (at most \(Keypoints2DCSV.maxCoordinate) in magnitude)")
                 }
-                var points = [Float](repeating: 0, count: 34), scores = [Float](repeating: 0, count: 17)
-                for (c, o) in thisLayout.cocoIndices.enumerated() {
-                    points[2 * c] = Float(values[3 * o])
-                    points[2 * c + 1] = Float(values[3 * o + 1])
-                    scores[c] = Float(values[3 * o + 2])
-                }
-                let meanScore = scores.reduce(0, +) / 17
-                if best.map({ meanScore > $0.meanScore }) ?? true { best = (points, scores, meanScore) }
+                frame.append(values)
             }
-            frames.append(KeypointFiles.COCOFrame(frame: frame, person: best.map { ($0.points, $0.scores) }))
+            people.append(frame)
         }
-        return try KeypointFiles.assemble(frames, size: size, hasScores: true, path: folder)
+        let layout = try first.map { first in
+            try given ?? KeypointLayout.resolve(KeypointLayout.candidates(pointCount: first.count / 3), samples: people.flatMap { $0 }, source: folder)
+        }
+        var frames: [KeypointFiles.COCOFrame] = []
+        frames.reserveCapacity(files.count)
+        for ((frame, _), candidates) in zip(files, people) {
+            var best: (person: (points: [Float], scores: [Float], feet: [Float]?), meanScore: Float)?
+            for values in candidates {
+                let person = layout!.read(values)
+                let meanScore = person.scores.reduce(0, +) / 17
+                if best.map({ meanScore > $0.meanScore }) ?? true { best = (person, meanScore) }
+            }
+            frames.append(KeypointFiles.COCOFrame(frame: frame, person: best.map { ($0.person.points, $0.person.scores) }, feet: best?.person.feet))
+        }
+        return try KeypointFiles.contents(frames, size: size, format: .openpose, layout: layout, path: folder)
+    }
+
+    /// The last run of digits in a file name's stem: "cam03.0012" → 12, "x_000000000012_keypoints"
+    /// → 12; nil when there is none or it has more than 12 digits (OpenPose writes 12).
+    static func lastNumber(_ stem: Substring) -> Int? {
+        guard let end = stem.lastIndex(where: { $0 >= "0" && $0 <= "9" }) else { return nil }
+        let upTo = stem[...end]
+        return KeypointFiles.trailingNumber(upTo)
     }
 
     private static func path(_ folder: String, _ name: String) -> String {
