@@ -397,7 +397,7 @@ extension KeypointFilesTests {
             ("{\"people\": [{\"pose_keypoints_2d\": [1e400]}]}", ["not valid JSON", "1e400"]),
             ("{\"version\": 1.3}", ["missing key 'people'"]),
             ("{\"people\": [{}]}", ["people[0]", "pose_keypoints_2d"]),
-            ("{\"people\": [{\"pose_keypoints_2d\": [1, 2, 0.5]}]}", ["people[0].pose_keypoints_2d has 3 values", "75 (BODY_25) or 54 (COCO-18)"]),
+            ("{\"people\": [{\"pose_keypoints_2d\": [1, 2, 0.5]}]}", ["people[0].pose_keypoints_2d has 3 values", "75 (BODY_25, BODY_25B), 54 (COCO-18)"]),
             ("{\"people\": [{\"pose_keypoints_2d\": [true]}]}", ["people[0].pose_keypoints_2d[0]", "bool"]),
             ("{\"people\": [{\"pose_keypoints_2d\": \"x\"}]}", ["people[0].pose_keypoints_2d"]),
             ("[1, 2]", ["top level"]),
@@ -437,7 +437,7 @@ extension KeypointFilesTests {
             defer { try? FileManager.default.removeItem(at: dir) }
             let empty = dir.appendingPathComponent("empty")
             try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
-            expectError([empty.path, "no OpenPose frame files"]) { _ = try KeypointFiles.read(path: empty.path, imageSize: (640, 480)) }
+            expectError([empty.path, "no frame files (*.json)"]) { _ = try KeypointFiles.read(path: empty.path, imageSize: (640, 480)) }
 
             let nobody = dir.appendingPathComponent("nobody")
             try FileManager.default.createDirectory(at: nobody, withIntermediateDirectories: true)
