@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what mhformer needs on Debian 12 (as root, or with sudo) and builds the release binary.
 #   FFmpeg's libraries (video decoding), OpenBLAS (matrix products), pkg-config, the ffmpeg CLI
-#   (tests make their clips with it), numpy (the checkpoint converter), BlazePose's models.
+#   (tests make their clips with it), three.js (libjs-three, copied into --viewer pages), numpy (the
+#   checkpoint converter), BlazePose's models.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libopenblas-dev pkg-config ffmpeg; do
+for pkg in libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libopenblas-dev pkg-config ffmpeg libjs-three; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -91,11 +91,15 @@ struct FileOutputOptions: ParsableArguments {
     @Option(name: .long, help: "Also write a PNG with a few frames' 3D poses in a grid.")
     var plot: String?
 
+    @Option(name: .long, help: "Also write one HTML page to look at the capture in 3D: turn it with the mouse, play it at the video's times, scrub frames; the overlay (or the video) beside it. Opens from disk in a browser; needs three.js (apt-get install -y libjs-three).")
+    var viewer: String?
+
     func apply(to job: inout PoseJob, output: String) throws {
         if let format { job.outputs.format = try parseMotionFormat(format) }
         job.outputs.motion = output
         job.outputs.overlay = overlay
         job.outputs.plot = plot
+        job.outputs.viewer = viewer
     }
 }
 

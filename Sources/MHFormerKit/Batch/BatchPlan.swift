@@ -3,7 +3,7 @@
 //   INPUT: a video file | a folder (searched recursively; hidden entries and OUTDIR skipped)
 //        | a text file listing one path per line (relative to the list's folder; '#' comments)
 //   OUTDIR/<path relative to the input root, extension dropped>.csv (.json, .trc, .bvh per format)
-//                                                      .2d.csv  .overlay.mp4  .plot.png
+//                                                      .2d.csv  .overlay.mp4  .plot.png  .viewer.html
 //                                                      .record.json   (BatchRecord)
 // The input root is the deepest folder holding every video of the batch (or --input-root), so the
 // output tree mirrors the input folders and equal names in different folders do not collide. Two
@@ -19,11 +19,12 @@ public struct BatchOutputs: Codable, Equatable, Sendable {
     public var keypoints2d: String?
     public var overlay: String?
     public var plot: String?
+    public var viewer: String?
     /// The video's BatchRecord, written last.
     public var record: String
 
     /// Every output but the record.
-    public var files: [String] { motion + [keypoints2d, overlay, plot].compactMap { $0 } }
+    public var files: [String] { motion + [keypoints2d, overlay, plot, viewer].compactMap { $0 } }
 }
 
 public struct BatchVideo: Codable, Equatable, Sendable {
@@ -91,6 +92,7 @@ public struct BatchPlan: Sendable {
                             keypoints2d: settings.keypoints2d ? stem + ".2d.csv" : nil,
                             overlay: settings.overlay ? stem + ".overlay.mp4" : nil,
                             plot: settings.plot ? stem + ".plot.png" : nil,
+                            viewer: settings.viewer ? stem + ".viewer.html" : nil,
                             record: stem + ".record.json")
     }
 

@@ -44,11 +44,12 @@ public struct BatchSettings: Codable, Equatable, Sendable {
     public var keypoints2d = false
     public var overlay = false
     public var plot = false
+    public var viewer = false
 
     /// The settings of `template` (a job with every option filled in but the input and output paths)
     /// with the defaults resolved to concrete files and hashed: the lifter's weights from
     /// `template.modelFolders`, BlazePose's folder likewise.
-    public init(template: PoseJob, formats: [MotionFormat], keypoints2D: Bool, overlay: Bool, plot: Bool) throws {
+    public init(template: PoseJob, formats: [MotionFormat], keypoints2D: Bool, overlay: Bool, plot: Bool, viewer: Bool = false) throws {
         let p = template.pose2D
         pose2dModel = p.model
         blazePoseFolder = BatchSettings.absolute(try BlazePoseEstimator.modelFolder(searching: template.blazePoseFolders))
@@ -92,6 +93,7 @@ public struct BatchSettings: Codable, Equatable, Sendable {
         self.keypoints2d = keypoints2D
         self.overlay = overlay
         self.plot = plot
+        self.viewer = viewer
         if scoreColumns && !unique.contains(.csv) {
             throw MHFormerError("--scores adds columns to the CSV output only: add --format csv")
         }
@@ -132,6 +134,7 @@ public struct BatchSettings: Codable, Equatable, Sendable {
         job.outputs.keypoints2D = outputs.keypoints2d
         job.outputs.overlay = outputs.overlay
         job.outputs.plot = outputs.plot
+        job.outputs.viewer = outputs.viewer
         return job
     }
 

@@ -71,6 +71,18 @@ extension PosePipeline {
                                            fps: MotionWriter.frameRate(times: first.times, fallback: job.post.fps))
         }
 
+        // The viewer shows everyone in one world: the scene above, or one made for the page alone.
+        var viewerScene = scene
+        if job.outputs.viewer != nil, viewerScene == nil {
+            let first = video.people[0].keypoints
+            let refine = job.post.refine
+            viewerScene = WorldMotion.sceneFrame(people: zip(video.people, fitted).map { ($0.keypoints, $1.0) }, camera: camera(first),
+                                                 rootFilter: refine.enabled ? .lowPass(acrossHz: refine.rootCutoffHz, depthHz: refine.rootDepthCutoffHz)
+                                                                            : .gaussian(seconds: 0.1),
+                                                 fps: MotionWriter.frameRate(times: first.times, fallback: job.post.fps))
+        }
+        var viewerPeople: [ViewerPage.Person] = []
+
         let batch = OutputBatch()
         var people: [PersonResult] = []
         var overlayPeople: [OverlayVideo.Person] = []
@@ -82,6 +94,7 @@ extension PosePipeline {
             outputs.keypoints2D = outputs.keypoints2D.map { PosePipeline.personPath($0, id: track.id) }
             outputs.plot = outputs.plot.map { PosePipeline.personPath($0, id: track.id) }
             outputs.overlay = nil
+            outputs.viewer = nil
             // The IDs make new names: none of them may be an input (a video named clip.p1.mp4...).
             try OutputPaths.checkDistinct(outputs: ([outputs.motion, outputs.keypoints2D, outputs.plot] + outputs.moreMotion.map { $0 }).map { ("-o", $0) },
                                           inputs: [("VIDEO", videoPath), ("--weights", weightsPath), ("--pose2d-weights", p.weights)])
@@ -97,10 +110,17 @@ extension PosePipeline {
                                        firstFrame: track.keypoints.frames[first], lastFrame: track.keypoints.frames[last], gaps: gaps,
                                        written: Array(batch.stagedPaths[before...])))
             overlayPeople.append(OverlayVideo.Person(id: track.id, keypoints: track.keypoints, cameraPose: cameraPose))
+            if job.outputs.viewer != nil {
+                viewerPeople.append(ViewerPage.Person(id: track.id, motionJSON: viewerMotion(track.keypoints, cameraPose: cameraPose, final: final,
+                                                                                             rate: frameRate, scene: viewerScene)))
+            }
         }
         if let path = job.outputs.overlay {
             let fps = MotionWriter.frameRate(times: video.people[0].keypoints.times, fallback: job.post.fps)
             try batch.write(path) { try OverlayVideo.render(video: videoPath, people: overlayPeople, fps: fps, to: $0) }
+        }
+        if let path = job.outputs.viewer {
+            try writeViewer(viewerPeople, to: path, overlay: job.outputs.overlay, video: videoPath, into: batch)
         }
         let written = try batch.commit()
         return PeopleJobResult(people: people, peopleFound: video.peopleFound, video: video.info, decode: video.decode, frames: video.frames,

@@ -100,6 +100,9 @@ public struct PoseJob: Sendable {
         public var overlay: String?
         /// A PNG with a few frames' 3D poses in a grid.
         public var plot: String?
+        /// One HTML page to look at the capture in 3D (ViewerPage): the world frame, played at the
+        /// video's times, the overlay or the video beside it. With several people, one page for all.
+        public var viewer: String?
         public init() {}
     }
 

@@ -200,6 +200,34 @@ public final class PosePipeline {
         if let path = out.overlay {
             try batch.write(path) { try OverlayVideo.render(video: video, keypoints: keypoints, cameraPose: pose, fps: rate, to: $0) }
         }
+        if let path = out.viewer {
+            let motion = viewerMotion(keypoints, cameraPose: pose, final: final, rate: rate, scene: nil)
+            try writeViewer([ViewerPage.Person(id: nil, motionJSON: motion)], to: path, overlay: out.overlay, video: video, into: batch)
+        }
+    }
+
+    /// One person's motion for the viewer page, as the JSON output: the written joints when they are
+    /// the world frame; else the world placement of the camera-frame result (`cameraPose`, with its
+    /// foot contacts), made for the page only (`scene`: everyone's, nil: this person's own).
+    func viewerMotion(_ keypoints: Keypoints2D, cameraPose pose: Pose3DSequence, final: Pose3DSequence, rate: Double, scene: WorldFrame?) -> String {
+        let post = job.post
+        var world = final
+        if post.coordinates != .world {
+            let refine = post.refine
+            world.joints = WorldMotion.make(keypoints: keypoints, cameraPose: pose, camera: camera(keypoints),
+                                            rootFilter: refine.enabled ? .lowPass(acrossHz: refine.rootCutoffHz, depthHz: refine.rootDepthCutoffHz) : .gaussian(seconds: 0.1),
+                                            fps: rate, scene: scene).joints
+        }
+        let zUp = post.coordinates == .world && post.zUp
+        let axes = zUp ? "x right (level), y away from the camera, z up" : "x right (level), y up, z towards the camera"
+        return MotionWriter.json(world, scores: keypoints.scores, description: MotionDescription(coordinates: "world", axes: axes, rootRelative: false, fps: rate))
+    }
+
+    /// Stages the viewer page; beside it the overlay when one is written, else the source video.
+    func writeViewer(_ people: [ViewerPage.Person], to path: String, overlay: String?, video: String?, into batch: OutputBatch) throws {
+        let beside = (overlay ?? video).map { ViewerPage.relativePath(of: $0, fromPage: path) }
+        let page = try ViewerPage.html(people: people, title: (inputName as NSString).lastPathComponent, video: beside)
+        try batch.write(path) { try AtomicFile.write(page, to: $0) }
     }
 
     /// Strict: a damaged video is refused before anything is written (the lifting is not done).
@@ -248,6 +276,12 @@ public final class PosePipeline {
             guard job.post.refine.enabled else { throw MHFormerError("--contacts needs the motion stage, which --no-refine turns off") }
         }
         let post = job.post
+        if let viewer = job.outputs.viewer {
+            guard ["html", "htm"].contains((viewer as NSString).pathExtension.lowercased()) else {
+                throw MHFormerError("\(viewer): the viewer is a web page: give it the extension .html")
+            }
+            try ViewerPage.checkAvailable()
+        }
         guard post.fps > 0, post.fps.isFinite else { throw MHFormerError("--fps must be positive") }
         guard post.fovDegrees > 1, post.fovDegrees < 179 else { throw MHFormerError("--fov-deg must be between 1 and 179") }
         if let f = post.focalPx { guard f > 0, f.isFinite else { throw MHFormerError("--focal-px must be positive") } }
@@ -284,7 +318,7 @@ public final class PosePipeline {
         inputs.append(("--weights", liftingWeights))
         let o = job.outputs
         try OutputPaths.checkDistinct(outputs: [("-o", o.motion)] + o.moreMotion.map { ("--format", $0) } + [("--keypoints-2d", o.keypoints2D), ("--attention-out", job.pose2D.attentionOutput),
-                                                ("--plot", o.plot), ("--overlay", o.overlay)],
+                                                ("--plot", o.plot), ("--overlay", o.overlay), ("--viewer", o.viewer)],
                                       inputs: inputs)
     }
 
