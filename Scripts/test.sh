@@ -6,6 +6,13 @@ cd "$(dirname "$0")/.."
 bash Scripts/setup.sh
 export OPENBLAS_NUM_THREADS=1      # tests run in parallel: one BLAS thread each
 
+# Headless Chromium opens the --viewer page in a test (ViewerPageTests); the test skips without it.
+if ! command -v chromium >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null 2>&1 \
+        || echo "test: Chromium not installed: the viewer's browser test will skip" >&2
+fi
+
 # The training code's tests (PyTorch model parity with the official fixtures, data pipeline).
 python3 -c "import torch" 2>/dev/null || pip install -q -r Training/requirements.txt
 set +e

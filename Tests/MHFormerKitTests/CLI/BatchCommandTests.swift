@@ -236,7 +236,7 @@ struct BatchCommandTests {
 @Suite("Batch plan, records and settings")
 struct BatchPlanTests {
     func settings(formats: [String] = ["csv"]) -> BatchSettings {
-        var s = try! JSONDecoder().decode(BatchSettings.self, from: Data(#"{"pose2dModel":"blazepose","blazePoseFolder":"/m","maxGapSeconds":0.5,"strict":true,"people":"1","personOrder":"largest","offlineTracking":true,"weights":"/m/w.safetensors","weightsSha256":"ab","flip":true,"rigidSkeleton":true,"coordinates":"camera","zUp":false,"fovDegrees":60,"fps":30,"refine":{"enabled":true,"jointCutoffHz":6,"rootCutoffHz":2,"rootDepthCutoffHz":0.5,"footLock":true},"formats":["csv"],"scoreColumns":false,"contactColumns":false,"keypoints2d":false,"overlay":false,"plot":false}"#.utf8))
+        var s = try! JSONDecoder().decode(BatchSettings.self, from: Data(#"{"pose2dModel":"blazepose","blazePoseFolder":"/m","maxGapSeconds":0.5,"strict":true,"people":"1","personOrder":"largest","offlineTracking":true,"weights":"/m/w.safetensors","weightsSha256":"ab","flip":true,"rigidSkeleton":true,"coordinates":"camera","zUp":false,"fovDegrees":60,"fps":30,"refine":{"enabled":true,"jointCutoffHz":6,"rootCutoffHz":2,"rootDepthCutoffHz":0.5,"footLock":true},"formats":["csv"],"scoreColumns":false,"contactColumns":false,"keypoints2d":false,"overlay":false,"plot":false,"viewer":false}"#.utf8))
         s.formats = formats
         return s
     }
