@@ -72,6 +72,42 @@ def load_sequences(root, split="train"):
     return out
 
 
+SPIKE_MM = 150.0  # a joint this far from the midpoint of its neighbours' positions is a capture glitch
+
+
+def spike_frames(pos, threshold_mm=SPIKE_MM):
+    """Frames where some joint jumps away and back (a one-frame glitch): |x[t] - (x[t-1] + x[t+1]) / 2| above
+    threshold_mm. At 50 fps 150 mm would need an acceleration of 750 m/s^2, far above any human limb; the mocap
+    README lists such glitches in cmu_60_10, cmu8_directing_traffic_train1 and cmu8_walking_extra_train26/50,
+    and this test also finds some in other old files (the exp-map walks, the salsa)."""
+    if len(pos) < 3:
+        return np.zeros(0, dtype=int)
+    d = np.linalg.norm(pos[1:-1] - 0.5 * (pos[:-2] + pos[2:]), axis=-1).max(axis=-1)  # (N-2,) metres
+    return np.flatnonzero(d * 1000.0 > threshold_mm) + 1
+
+
+def drop_spikes(sequences, threshold_mm=SPIKE_MM, min_frames=10):
+    """Cuts every sequence at its glitch frames (each spike frame and its two neighbours are dropped) and keeps
+    the pieces of at least min_frames frames, named NAME#k. Returns (pieces, frames dropped)."""
+    out, dropped = [], 0
+    for s in sequences:
+        bad = np.zeros(len(s.pos), dtype=bool)
+        for t in spike_frames(s.pos, threshold_mm):
+            bad[max(0, t - 1):t + 2] = True
+        if not bad.any():
+            out.append(s)
+            continue
+        starts = np.flatnonzero(np.diff(np.concatenate([[1], bad.astype(int)])) == -1)
+        stops = np.flatnonzero(np.diff(np.concatenate([bad.astype(int), [1]])) == 1) + 1
+        kept = 0
+        for k, (a, b) in enumerate(zip(starts, stops)):
+            if b - a >= min_frames:
+                out.append(Sequence(f"{s.name}#{k}", s.subject, s.description, s.pos[a:b], s.source_skeleton))
+                kept += b - a
+        dropped += len(s.pos) - kept
+    return out, dropped
+
+
 def resample(pos, times):
     """Linear interpolation of (N, 17, 3) at fractional frame indices times (M,) in [0, N-1]."""
     i0 = np.floor(times).astype(np.int64)

@@ -12,6 +12,11 @@ Rows, per clip:
   shipped          `mhformer run CLIP -o OUT.csv` with every default (the default weights, rigid skeleton)
   shipped raw      the same with --no-rigid-skeleton --no-refine (the model's own output; this and "previous" lift the 2D
                    keypoints of the "shipped" run with `mhformer lift`, which gives what `run` would)
+  shipped, true height  the same with --height H, H the truth's own standing height by the tool's rule (see
+                   performer_height: the bones head top to ankle + 0.10 m, as Sources/MHFormerKit/Motion/PerformerHeight.swift):
+                   the scale error that knowing the performer's height removes (MPJPE; P-MPJPE is scale-free)
+  shipped, best scale   "shipped" scaled by the one factor per clip that fits the truth best (no run): the bound on
+                   what any height could remove from MPJPE
   previous         --weights PREVIOUS (default: Models/mhformer-cmu-T27.safetensors as of commit 7a1e91b, read
                    from git), defaults otherwise
   MediaPipe world  mp.solutions.pose (mediapipe==0.10.14, model_complexity=1, video mode) pose_world_landmarks
@@ -124,6 +129,22 @@ def previous_weights(path):
     return str(out)
 
 
+def performer_height(pos17):
+    """The standing height (m) of a (N, 17, 3) skeleton by mhformer's --height rule (PerformerHeight.swift):
+    median bone lengths, mean of both legs' shin + thigh, plus pelvis-spine-thorax-neck-head top, plus 0.10 m."""
+    ok = np.isfinite(pos17).all(axis=(1, 2))
+    length = lambda a, b: float(np.median(np.linalg.norm(pos17[ok, a] - pos17[ok, b], axis=-1)))  # noqa: E731
+    legs = (length(3, 2) + length(2, 1) + length(6, 5) + length(5, 4)) / 2
+    return legs + length(0, 7) + length(7, 8) + length(8, 9) + length(9, 10) + 0.10
+
+
+def best_scaled(pred17, gt17):
+    """pred17 scaled about its pelvis by the one factor over the clip that minimises the root-relative error:
+    the most any height, known or guessed, could remove from MPJPE (the rest is pose and orientation)."""
+    p, g = pred17 - pred17[:, :1], gt17 - gt17[:, :1]
+    return pred17[:, :1] + p * ((p * g).sum() / (p * p).sum())
+
+
 def bone_cv(limb):
     """limb (N, 12, 3) -> mean over the 8 limb bones of std/mean of the bone's length over frames."""
     cvs = []
@@ -173,11 +194,13 @@ def print_markdown(summary, per_clip):
             cells = [f"{m[c]:.1f}" if c in m else "-" for c in COLUMNS[:3]] + [f"{m['bone CV']:.3f}"]
             print(f"| {gname} | {k} | " + " | ".join(cells) + " |")
     print("\n| clip | frames | P-MPJPE shipped / previous | limb P-MPJPE shipped / previous / MediaPipe | "
-          "bone CV shipped raw / MediaPipe |\n|---|---|---|---|---|")
+          "bone CV shipped raw / MediaPipe | MPJPE shipped / previous / true height / best scale |\n|---|---|---|---|---|---|")
     for name, n, rows in per_clip:
         s, r, p, mp = rows["shipped"], rows["shipped raw"], rows["previous"], rows["MediaPipe world"]
+        h, b = rows["shipped, true height"], rows["shipped, best scale"]
         print(f"| {name} | {n} | {mm(s, 'P-MPJPE')} / {mm(p, 'P-MPJPE')} | {mm(s, 'limb P-MPJPE')} / "
-              f"{mm(p, 'limb P-MPJPE')} / {mm(mp, 'limb P-MPJPE')} | {r['bone CV']:.3f} / {mp['bone CV']:.3f} |")
+              f"{mm(p, 'limb P-MPJPE')} / {mm(mp, 'limb P-MPJPE')} | {r['bone CV']:.3f} / {mp['bone CV']:.3f} | "
+              f"{mm(s, 'MPJPE')} / {mm(p, 'MPJPE')} / {mm(h, 'MPJPE')} / {mm(b, 'MPJPE')} |")
 
 
 def real_bone_cv(a, shipped, prev):
@@ -226,7 +249,9 @@ def main():
     for name in clips:
         video = os.path.join(a.clips, name + ".mp4")
         gt = read_3d_csv(os.path.join(a.clips, name + "_gt_3d_camera.csv"))
+        height = performer_height(gt)
         preds = run_mhformer(a.mhformer, video, {"shipped": shipped, "shipped raw": shipped + ["--no-rigid-skeleton", "--no-refine"],
+                                                 "shipped, true height": shipped + ["--height", f"{height:.3f}"],
                                                  "previous": ["--weights", prev]})
         mp_world, mp_present = run_mediapipe(a.mediapipe_python, video, os.path.join(a.clips, name + "_mediapipe.npz"))
         ok = np.isfinite(gt).all(axis=(1, 2)) & mp_present & np.all([np.isfinite(p).all(axis=(1, 2)) for p in preds.values()], axis=0)
@@ -234,8 +259,9 @@ def main():
             print(f"\n{name}: only {ok.sum()} frames with a person for every method; skipped")
             continue
         rows = {k: metrics(p[ok], gt[ok]) for k, p in preds.items()}
+        rows["shipped, best scale"] = metrics(best_scaled(preds["shipped"][ok], gt[ok]), gt[ok])
         rows["MediaPipe world"] = metrics(None, gt[ok], limb_pred=mp_world[ok][:, LIMB_MP])
-        print_table(name, rows, int(ok.sum()))
+        print_table(f"{name}, true height {height:.3f} m", rows, int(ok.sum()))
         per_clip.append((name, int(ok.sum()), rows))
         group = pooled["close-up" if name.startswith("closeup") else "full body"]
         for k, m in rows.items():

@@ -65,6 +65,8 @@ def parse_args(argv=None):
     p.add_argument("--closeup-p", type=float, default=0.0, help="share of windows seen by a close-up camera")
     p.add_argument("--limb-aug-p", type=float, default=0.0,
                    help="share of windows whose limbs are swung and bent to new poses (data.perturb_limbs)")
+    p.add_argument("--spike-mm", type=float, default=data.SPIKE_MM,
+                   help="cut training sequences at one-frame capture glitches of more than this (mm); 0 = keep all")
     p.add_argument("--daz-weight", type=float, default=1.0,
                    help="sampling weight of cgspeed Daz-converted sequences (bent-joint bias) vs the others")
     p.add_argument("--freeze-bn", choices=["auto", "on", "off"], default="auto",
@@ -219,7 +221,11 @@ def main(argv=None):
 
     frames = model_frames(args)
     detector = data.DetectorModel(args.detector_model) if args.noise == "detector" else None
-    sampler = data.WindowSampler(data.load_sequences(args.data, "train"), frames, noise=args.noise,
+    train_seqs = data.load_sequences(args.data, "train")
+    if args.spike_mm > 0:
+        train_seqs, dropped = data.drop_spikes(train_seqs, args.spike_mm)
+        log(f"glitches: {dropped} training frames dropped at joint spikes over {args.spike_mm:g} mm")
+    sampler = data.WindowSampler(train_seqs, frames, noise=args.noise,
                                  detector=detector, closeup_p=args.closeup_p, daz_weight=args.daz_weight,
                                  limb_aug_p=args.limb_aug_p)
     val_sets = make_val_sets(args)

@@ -28,6 +28,9 @@ struct LiftingOptions: ParsableArguments {
     @Option(name: .long, help: "OpenBLAS threads (default: all cores).")
     var threads: Int?
 
+    @Option(name: .long, help: "The performer's standing height in metres (e.g. 1.72): fixes the skeleton's size and so its distance from the camera in the world frame. Default: the model's own estimate of an average body. One person only.")
+    var height: Double?
+
     @Option(name: .long, help: "Frame rate for inputs without time stamps (JSON/TRC/BVH metadata, smoothing).")
     var fps: Double = 30
 
@@ -71,6 +74,7 @@ struct LiftingOptions: ParsableArguments {
         job.post.fovDegrees = fovDeg
         job.post.fps = fps
         job.post.rigidSkeleton = rigidSkeleton
+        job.post.height = height
         job.post.smoothing = smooth ? OneEuroParameters(minCutoff: smoothMinCutoff, beta: smoothBeta) : nil
         job.post.refine.enabled = !noRefine
         job.post.refine.footLock = !noFootLock

@@ -220,3 +220,33 @@ def test_perturb_limbs_scales_the_bend():
     bends = [limb_bend_deg(data.perturb_limbs(rng, pos, limb_p=1.0, swing_deg=(0, 0)), (11, 12, 13))[0]
              for _ in range(200)]
     assert 0.7 * 90 - 1e-6 <= min(bends) < 70 and 110 < max(bends) <= 1.3 * 90 + 1e-6
+
+
+def test_drop_spikes_cuts_at_a_one_frame_glitch_and_keeps_fast_motion():
+    pos = toy_pose(60)
+    pos[:, 13] += np.sin(np.arange(60) / 3.0)[:, None] * 0.3   # a wrist swinging 0.3 m: not a glitch
+    glitched = pos.copy()
+    glitched[30, 6] += [0.0, 0.0, 0.4]                         # the left ankle 0.4 m off for one frame
+    seqs = [data.Sequence("clean", "s", "", pos), data.Sequence("glitch", "s", "", glitched)]
+    assert list(data.spike_frames(pos)) == []
+    # The frame itself and its neighbours (each 0.2 m off the midpoint of theirs) are flagged.
+    assert list(data.spike_frames(glitched)) == [29, 30, 31]
+    out, dropped = data.drop_spikes(seqs)
+    assert [s.name for s in out] == ["clean", "glitch#0", "glitch#1"]
+    assert dropped == 5                                          # frames 28 to 32
+    np.testing.assert_array_equal(out[1].pos, glitched[:28])
+    np.testing.assert_array_equal(out[2].pos, glitched[33:])
+
+
+def test_drop_spikes_finds_the_glitches_the_mocap_readme_lists():
+    root = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "mocap"
+    if not (root / "index.json").exists():
+        import pytest
+        pytest.skip(f"{root}: the mocap data is absent")
+    listed = {"cmu_60_10": 301, "cmu8_directing_traffic_train1": 380, "cmu8_walking_extra_train26": 166,
+              "cmu8_walking_extra_train50": 125}   # README, "Glitches found in older files"
+    seqs = [s for s in data.load_sequences(root, "train") if s.name in listed]
+    assert len(seqs) == 4
+    for s in seqs:
+        frames = set(data.spike_frames(s.pos).tolist())
+        assert frames & {listed[s.name] - 1, listed[s.name], listed[s.name] + 1}, (s.name, sorted(frames)[:20])

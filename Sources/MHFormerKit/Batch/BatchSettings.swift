@@ -29,6 +29,8 @@ public struct BatchSettings: Codable, Equatable, Sendable {
     public var smoothingMinCutoff: Double?
     public var smoothingBeta: Double?
     public var rigidSkeleton = true
+    /// The performer's standing height (metres), the same for every video; nil: none given.
+    public var height: Double?
     public var coordinates = CoordinateFrame.camera.rawValue
     public var zUp = false
     public var focalPx: Double?
@@ -77,6 +79,7 @@ public struct BatchSettings: Codable, Equatable, Sendable {
         smoothingMinCutoff = post.smoothing?.minCutoff
         smoothingBeta = post.smoothing?.beta
         rigidSkeleton = post.rigidSkeleton
+        height = post.height
         coordinates = post.coordinates.rawValue
         zUp = post.zUp
         focalPx = post.focalPx
@@ -121,6 +124,7 @@ public struct BatchSettings: Codable, Equatable, Sendable {
             job.post.smoothing = OneEuroParameters(minCutoff: minCutoff, beta: beta)
         }
         job.post.rigidSkeleton = rigidSkeleton
+        job.post.height = height
         job.post.coordinates = CoordinateFrame(rawValue: coordinates) ?? .camera
         job.post.zUp = zUp
         job.post.focalPx = focalPx

@@ -67,6 +67,9 @@ public struct PoseJob: Sendable {
         public var smoothing: OneEuroParameters?
         /// Refit each person to one skeleton with constant bone lengths (BVH.fit); false: raw output.
         public var rigidSkeleton = true
+        /// The performer's standing height in metres: scales the skeleton (and so the world frame's root
+        /// depth) to it (PerformerHeight); nil: the lifter's own scale. One person only.
+        public var height: Double?
         public var coordinates = CoordinateFrame.camera
         /// The world frame with Z up instead of Y up.
         public var zUp = false

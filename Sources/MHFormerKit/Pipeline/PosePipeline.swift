@@ -109,6 +109,7 @@ public final class PosePipeline {
         if post.rigidSkeleton {
             pose.joints = BVH.fit(positions: pose.joints.map(Double.init), present: pose.present, scores: keypoints.scores).positions.map(Float.init)
         }
+        if let height = post.height { pose = PerformerHeight.scaled(pose, toHeight: height) }
         return (pose, rate)
     }
 
@@ -285,6 +286,15 @@ public final class PosePipeline {
         guard post.fps > 0, post.fps.isFinite else { throw MHFormerError("--fps must be positive") }
         guard post.fovDegrees > 1, post.fovDegrees < 179 else { throw MHFormerError("--fov-deg must be between 1 and 179") }
         if let f = post.focalPx { guard f > 0, f.isFinite else { throw MHFormerError("--focal-px must be positive") } }
+        if let h = post.height {
+            let r = PerformerHeight.accepted
+            guard r.contains(h) else {
+                throw MHFormerError("--height \(formatDouble(h)): the performer's standing height in metres, between \(formatDouble(r.lowerBound)) and \(formatDouble(r.upperBound))")
+            }
+            if job.pose2D.people != .count(1), case .video = job.input {
+                throw MHFormerError("--height is one performer's height: it cannot be given with more than one person (--people)")
+            }
+        }
         if case .video = job.input {
             let p = job.pose2D
             guard p.maxGapSeconds >= 0, p.maxGapSeconds.isFinite else { throw MHFormerError("--max-gap must be >= 0") }

@@ -113,6 +113,12 @@ struct BatchCommandTests {
         // Other options (the world frame): both run again.
         #expect(try batch([input, "-o", outdir, "--coords", "world"], weights: weights).status == 0)
         #expect(try summary(outdir).totals.ok == 2)
+        // The performer's height is a setting too: both run again, and the skeleton has it.
+        #expect(try batch([input, "-o", outdir, "--coords", "world", "--height", "1.8"], weights: weights).status == 0)
+        #expect(try summary(outdir).totals.ok == 2)
+        let (frames, values) = try read3DCSV(outdir + "/a.csv")
+        let pose = Pose3DSequence(frames: frames, times: frames.map { _ in nil }, joints: values, present: frames.map { _ in true })
+        #expect(abs(try #require(PerformerHeight.height(of: pose)) - 1.8) < 0.005)
     }
 
     @Test("SIGTERM during a video: exit 143, no partial output and no record; the next run does only that video")
@@ -284,6 +290,9 @@ struct BatchPlanTests {
         var c = a
         c.formats = ["csv", "json"]
         #expect(!a.makesSameOutputs(as: c))
+        var d = a
+        d.height = 1.8
+        #expect(!a.makesSameOutputs(as: d))
     }
 
     @Test("a fingerprint matches a touched copy with the same bytes and not a changed file of the same size")
