@@ -53,8 +53,8 @@ public enum OverlayVideo {
     }
 
     /// Everyone in one video: each person's 2D skeleton over the frame with their ID in their
-    /// colour, and beside it a grid of 3D panels, one per person, labelled the same way. All
-    /// people's keypoints have a row per decoded frame (PeopleKeypointExtractor).
+    /// colour, and beside it a grid of 3D panels, one per person, labelled the same way. Each person's
+    /// rows cover their own span of frames (PeopleKeypointExtractor): rows are found by frame number.
     public static func render(video: String, people: [Person], fps: Double, to path: String) throws {
         guard let first = people.first else { throw MHFormerError("\(path): no person to draw") }
         let width = first.keypoints.width, height = first.keypoints.height
@@ -62,7 +62,8 @@ public enum OverlayVideo {
         let columns = people.count <= 1 ? 1 : 2, rows = (people.count + columns - 1) / columns
         let cellWidth = panel / columns, cellHeight = height / rows
         let writer = try VideoWriter(path: path, width: width + panel, height: height, fps: fps)
-        let rowOfFrame = Dictionary(uniqueKeysWithValues: first.keypoints.frames.enumerated().map { ($0.element, $0.offset) })
+        // Per person: frame number → row of their span.
+        let rowOfFrame = people.map { p in Dictionary(uniqueKeysWithValues: p.keypoints.frames.enumerated().map { ($0.element, $0.offset) }) }
         let reader = try VideoReader(path: video)
         _ = try reader.forEachFrame { frame in
             var out = Canvas(width: writer.width, height: writer.height, background: (20, 20, 26))
@@ -71,7 +72,7 @@ public enum OverlayVideo {
             for (k, person) in people.enumerated() {
                 let colour = SkeletonDrawing.personColour(person.id)
                 var cell = Canvas(width: cellWidth, height: cellHeight, background: (34, 34, 42))
-                if let i = rowOfFrame[frame.index], person.keypoints.present[i] {
+                if let i = rowOfFrame[k][frame.index], person.keypoints.present[i] {
                     SkeletonDrawing.draw2D(&left, points: person.keypoints.row(i), jointColour: colour)
                     let head = person.keypoints.point(i, 10)
                     SkeletonDrawing.label(&left, "P\(person.id)", x: head.x, y: head.y - Float(height) / 40, colour: colour, size: max(2, Float(height) / 160))

@@ -1,6 +1,10 @@
-// Video → every person's 2D Human3.6M keypoints over the whole video, by identity: decode frames
-// (streaming), PeopleEstimator on each, one Keypoints2D per ID (a row per decoded frame, `present`
-// where that person was found), short gaps interpolated, then the people the job asks for chosen.
+// Video → every person's 2D Human3.6M keypoints, by identity: decode frames (streaming),
+// PeopleEstimator on each, one Keypoints2D per ID covering that person's span only (a row per decoded
+// frame from the first to the last frame they were found in, with the video's frame numbers and
+// times; `present` where they were found or a short gap was filled), then the people the job asks
+// for chosen. Spans keep memory and the per-person files in proportion to what was seen: in a long
+// video where people come and go, a row for every person on every frame would grow as
+// people x frames.
 
 import Foundation
 
@@ -28,7 +32,8 @@ public enum PeopleCount: Sendable, Equatable {
 /// One person through the video.
 public struct PersonTrack2D: Sendable {
     public var id: Int
-    /// A row per decoded frame; `present` where the person was found or a short gap was filled.
+    /// A row per decoded frame of the person's span (first to last frame found; `frames` and
+    /// `times` are the video's); `present` where the person was found or a short gap was filled.
     public var keypoints: Keypoints2D
     public var detectedFrames: Int
     public var interpolatedFrames: Int
@@ -36,7 +41,7 @@ public struct PersonTrack2D: Sendable {
     /// diagonals), over the frames the person was found in: the orders' keys.
     public var meanBoxArea: Double
     public var meanCenterDistance: Double
-    /// The first row the person was found in.
+    /// The first row (decoded frame, counted from 0) the person was found in: the span's first row.
     public var firstRow: Int
 }
 
@@ -82,11 +87,15 @@ public enum PeopleKeypointExtractor {
         let diagonal = (Double(info.width * info.width + info.height * info.height)).squareRoot()
         var tracks: [PersonTrack2D] = []
         for (id, rows) in seen where rows.count >= minimumFrames {
-            var kp = Keypoints2D(frames: frames, times: times, width: info.width, height: info.height,
-                                 points: [Float](repeating: 0, count: n * 34), present: [Bool](repeating: false, count: n),
-                                 scores: [Float](repeating: 0, count: n * 17))
+            // The span: rows come in decoding order, so the first and last are its ends.
+            let first = rows[0].row, span = rows[rows.count - 1].row - first + 1
+            var kp = Keypoints2D(frames: Array(frames[first..<(first + span)]), times: Array(times[first..<(first + span)]),
+                                 width: info.width, height: info.height,
+                                 points: [Float](repeating: 0, count: span * 34), present: [Bool](repeating: false, count: span),
+                                 scores: [Float](repeating: 0, count: span * 17))
             var area = 0.0, distance = 0.0
-            for (row, person) in rows {
+            for (videoRow, person) in rows {
+                let row = videoRow - first
                 kp.points.replaceSubrange((row * 34)..<((row + 1) * 34), with: KeypointConversion.h36m(fromCOCO: person.keypoints.points))
                 kp.scores!.replaceSubrange((row * 17)..<((row + 1) * 17), with: KeypointConversion.h36mScores(fromCOCO: person.keypoints.scores))
                 kp.present[row] = true

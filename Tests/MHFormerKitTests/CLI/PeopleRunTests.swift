@@ -54,8 +54,28 @@ struct PeopleRunTests {
         let first = try #require(Int(line.split(separator: " ")[3].split(separator: "-")[0]))
         // Visible from frame 26; the detector looks for newcomers every 10 frames (PeopleTracker.Options).
         #expect((26...36).contains(first), "\(line)")
-        // Each file in the one-person format: a row per frame, the late one empty before it entered.
-        #expect(try read3DCSV(dir.path("o.p1.csv")).frames.count == 50)
+        // Each file in the one-person format over the person's own span: a row per frame from the first
+        // to the last frame they were found in, numbered as the video's frames (and timed as them).
+        #expect(try read3DCSV(dir.path("o.p1.csv")).frames == Array(0..<50))
+        let late = try read3DCSV(dir.path("o.p2.csv"))
+        #expect(late.frames == Array(first..<50), "\(late.frames)")
+        #expect(late.values.allSatisfy { $0.isFinite }, "rows of the span are all found or filled")
+        let late2D = try String(contentsOfFile: dir.path("o_2d.p2.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(late2D.count == 1 + 50 - first && late2D[1].hasPrefix("\(first),"), "\(late2D.prefix(2))")
+        let times3D = try String(contentsOfFile: dir.path("o.p2.csv"), encoding: .utf8).split(separator: "\n")[1].split(separator: ",")
+        let firstTime = try #require(Double(times3D[1]))
+        #expect(abs(firstTime - Double(first) / 25) < 1e-6, "time_s of frame \(first): \(firstTime)")
+        // The world frame's one scene and the overlay with everyone work on spans: both people stand on
+        // one ground, and the overlay has every frame of the video.
+        let w = try people(video, dir.path("w.csv"), ["--people", "all", "--coords", "world", "--overlay", dir.path("w.mp4")], weights: weights)
+        #expect(w.status == 0, "\(w.stderr)")
+        let walker = try read3DCSV(dir.path("w.p1.csv")), boxer = try read3DCSV(dir.path("w.p2.csv"))
+        #expect(boxer.frames == late.frames)
+        func lowestAnkle(_ v: [Float]) -> Float { stride(from: 0, to: v.count, by: 51).map { min(v[$0 + 10], v[$0 + 19]) }.sorted()[v.count / 51 / 10] }
+        #expect(abs(lowestAnkle(walker.values)) < 0.15 && abs(lowestAnkle(boxer.values)) < 0.15, "\(lowestAnkle(walker.values)) \(lowestAnkle(boxer.values))")
+        var overlayFrames = 0
+        _ = try VideoReader(path: dir.path("w.mp4")).forEachFrame { _ in overlayFrames += 1; return true }
+        #expect(overlayFrames == 50)
         #expect(!FileManager.default.fileExists(atPath: dir.path("o.csv")) && !FileManager.default.fileExists(atPath: dir.path("o.p3.csv")))
     }
 
