@@ -128,7 +128,7 @@ def evaluate(model, seqs, cameras, seed):
                 data.detector_hip_offset(seq.pos, data.NoiseLevel().hip_offset))), data.NoiseLevel())
             for tag, uv in (("", clean), ("_noisy", noisy)):
                 pred = mh.demo_predict(model, uv.astype(np.float32), cam.width, cam.height).astype(np.float64)
-                for group in (f"{seq.subject}: {seq.description}", "ALL"):
+                for group in (f"{seq.subject}: {seq.description}", f"SUBJECT {seq.subject}", "ALL"):
                     results[group]["MPJPE" + tag] += list(mpjpe(pred, gt))
                     results[group]["P-MPJPE" + tag] += list(p_mpjpe(pred, gt))
                 if tag == "":
@@ -162,7 +162,8 @@ def main():
         r = res[group]
         print(f"{group[7:]:>10s} skeleton, exact 2D: predicted minus true angle, mean (deg; < 0 = more bent): " +
               ", ".join(f"{j} {np.mean(r[j]):+.1f}" for j in FLEXION_JOINTS))
-    for group in sorted(g for g in res if g != "ALL" and not g.startswith("angles ")) + ["ALL"]:
+    actions = sorted(g for g in res if g != "ALL" and not g.startswith(("angles ", "SUBJECT ")))
+    for group in actions + sorted(g for g in res if g.startswith("SUBJECT ")) + ["ALL"]:
         r = res[group]
         print(f"{group[:48]:48s} {len(r['MPJPE']):7d} " + " ".join(f"{np.mean(r[m]) * 1000:13.1f}" for m in METRICS))
     a = {m: np.mean(res["ALL"][m]) * 1000 for m in METRICS}
