@@ -83,3 +83,11 @@ func symmetricEigen3(_ m: [Double]) -> ([Double], [[Double]]) {
     let order = [0, 1, 2].sorted { a[$0 * 3 + $0] < a[$1 * 3 + $1] }
     return (order.map { a[$0 * 3 + $0] }, order.map { k in [v[k], v[3 + k], v[6 + k]] })
 }
+
+/// The median of `v` (the mean of the middle two for an even count); 0 when empty. The BVH skeleton
+/// fit's bone lengths and the performer's height use it.
+func median(_ v: [Double]) -> Double {
+    guard !v.isEmpty else { return 0 }
+    let s = v.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}

@@ -257,11 +257,6 @@ public enum BVH {
 }
 
 private func f6(_ v: Double) -> String { String(format: "%.6f", v) }
-private func median(_ v: [Double]) -> Double {
-    guard !v.isEmpty else { return 0 }
-    let s = v.sorted()
-    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
-}
 
 /// A 3×3 rotation matrix, row-major.
 struct Mat3 {

@@ -41,12 +41,9 @@ public enum PerformerHeight {
         }
         let rows = pose.present.indices.filter { pose.present[$0] }
         guard !rows.isEmpty else { return nil }
-        func median(_ a: Int, _ b: Int) -> Double {
-            let v = rows.map { length($0, a, b) }.sorted()
-            return v.count % 2 == 1 ? v[v.count / 2] : 0.5 * (v[v.count / 2 - 1] + v[v.count / 2])
-        }
-        let legs = legBones.map { median($0.0, $0.1) }.reduce(0, +) / 2
-        let trunk = trunkBones.map { median($0.0, $0.1) }.reduce(0, +)
+        func medianLength(_ bone: (Int, Int)) -> Double { median(rows.map { length($0, bone.0, bone.1) }) }
+        let legs = legBones.map(medianLength).reduce(0, +) / 2
+        let trunk = trunkBones.map(medianLength).reduce(0, +)
         return legs + trunk + allowance
     }
 

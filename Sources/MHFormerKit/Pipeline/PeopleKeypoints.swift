@@ -106,7 +106,7 @@ public enum PeopleKeypointExtractor {
             let filled = kp.fillGaps(maxSeconds: maxGapSeconds, fps: info.frameRate ?? fallbackFrameRate)
             tracks.append(PersonTrack2D(id: id, keypoints: kp, detectedFrames: rows.count, interpolatedFrames: filled,
                                         meanBoxArea: area / Double(rows.count), meanCenterDistance: distance / Double(rows.count),
-                                        firstRow: rows[0].row))
+                                        firstRow: first))
         }
         guard !tracks.isEmpty else { throw MHFormerError("\(videoPath): no person found in any of the \(n) frames") }
         let chosen = choose(tracks, people: people, order: order)
