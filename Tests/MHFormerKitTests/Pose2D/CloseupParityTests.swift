@@ -9,6 +9,9 @@
 //    a small, blurry stretch), remade by ffmpeg from Tests/Fixtures/closeup/skater_closeup.filter (the
 //    footage is third-party and never committed), with MediaPipe's outputs stage by stage in
 //    Tests/Fixtures/closeup/skater_closeup_mediapipe.npz (Scripts/fixtures/make-closeup-reference.py).
+// 3. ../shared/videos/closeups/track_0_15.mkv: 16 close-up frames in video mode, with MediaPipe's stages
+//    and its own frame-to-frame reproducibility in Tests/Fixtures/closeup/track_0_15_stages.npz
+//    (Scripts/fixtures/make-track-reference.py).
 //
 // Frames are decoded by VideoReader, as `mhformer run` decodes them. That is where these close-ups went
 // wrong (102 and 149 px from MediaPipe were reported, 76 and 82 px measured with `mhformer run`): frames
@@ -196,7 +199,7 @@ struct CloseupClipTests {
         let sorted = all.sorted()
         print("close-up clip, video mode: person present in the same \(agree) of \(frames.count) frames, detector on the same \(detectorAgree); median \(fmt(median(all), 3)) px, p90 \(fmt(sorted[sorted.count * 9 / 10])) px over \(all.count) visible joints")
         print("close-up clip, per-frame median px (- no person in either, x only in one): " + perFrame.joined(separator: " "))
-        // Measured: 53 of 53, median 0.34 px, p90 4.0 px (frames 40-45, where the tracker carries the
+        // Measured: 53 of 53, median 0.50 px, p90 4.5 px (frames 40-45, where the tracker carries the
         // head-and-shoulders ROI into the small blurry cut, drift to 36 px as MediaPipe's own do).
         // With the black-edged frames: 49 of 53, median 2.6 px, p90 45 px.
         #expect(agree >= Clip.frameCount - 1)
@@ -275,5 +278,138 @@ struct CloseupClipTests {
         // Measured: 0.0002 px.
         #expect(frames == 50)
         #expect(worst < 0.01 && worstRotation < 1e-4)
+    }
+}
+
+// MARK: - 3. Tracking over ../shared/videos/closeups/track_0_15.mkv
+
+/// The 16 shared close-up frames and MediaPipe's stages on them (Tests/Fixtures/closeup/track_0_15_stages.npz,
+/// Scripts/fixtures/make-track-reference.py).
+enum SharedTrackClip {
+    static let video = SharedCloseups.folder.appendingPathComponent("track_0_15.mkv")
+    static let ref: [String: NpyArray] = (try? Npy.readArchive(OwnCloseupClip.fixtures.appendingPathComponent("track_0_15_stages.npz"))) ?? [:]
+    static let width = 900, height = 540, frameCount = 16
+    static let frames: [RGBImage]? = {
+        guard SharedCloseups.available, FileManager.default.fileExists(atPath: video.path), !ref.isEmpty,
+              let frames = try? decodeFrames(video), frames.count == frameCount else { return nil }
+        // the pixels MediaPipe saw (OpenCV decoded them), by the reference's checksums
+        let c = ref["frame_checksums"]!.values.map { Int($0) }
+        guard frames.enumerated().allSatisfy({ OwnCloseupClip.checksums($0.element.pixels) == [c[2 * $0.offset], c[2 * $0.offset + 1]] }) else {
+            print("SharedTrackClip: VideoReader's pixels are not the ones MediaPipe saw")
+            return nil
+        }
+        return frames
+    }()
+    static func array(_ key: String) throws -> NpyArray { try #require(ref[key], "track_0_15_stages.npz has no \(key)") }
+    static func pixelDistance(_ a: NormalizedRect, _ b: [Float]) -> Float {
+        max(abs(a.xCenter - b[0]) * Float(width), abs(a.yCenter - b[1]) * Float(height),
+            abs(a.width - b[2]) * Float(width), abs(a.height - b[3]) * Float(height))
+    }
+}
+
+@Suite("BlazePose tracking on track_0_15 vs MediaPipe", .enabled(if: SharedTrackClip.frames != nil, "needs ../shared/videos/closeups/track_0_15.mkv, the ffmpeg CLI and Models/blazepose"))
+struct SharedTrackClipTests {
+    typealias Clip = SharedTrackClip
+
+    /// Visible joints as the issue counts them: MediaPipe's visibility > 0.5, inside the frame.
+    static func errors(_ lms: [PoseLandmark], frame f: Int) throws -> [Float] {
+        visibleErrors(lms, try Clip.array("landmarks_px"), frame: f, width: Clip.width, height: Clip.height)
+    }
+
+    @Test("each stage from MediaPipe's own inputs on all 16 frames: landmarks within 0.2 px, the next ROI within 0.001 px")
+    func stages() throws {
+        let frames = try #require(Clip.frames)
+        let pose = try BlazePose(modelDirectory: BlazePoseFiles.models.path)
+        let raw = try Clip.array("raw_landmarks_px"), roi = try Clip.array("roi"), aux = try Clip.array("raw_aux"), next = try Clip.array("next_roi")
+        let W = Clip.width, H = Clip.height
+        var auxFilter = LandmarkSmoother(minCutoff: 0.01, beta: 10)          // BlazePoseTracker's
+        var landmarkWorst: [Float] = [], roiWorst: [Float] = []
+        for f in 0..<Clip.frameCount {
+            // the landmark model (crop, model, heatmap refinement, projection) on MediaPipe's ROI
+            let out = try #require(try pose.landmarks(in: frames[f], roi: OwnCloseupClip.rect(OwnCloseupClip.row(roi, f, 5))))
+            landmarkWorst.append(visibleErrors(out.landmarks, raw, frame: f, width: W, height: H).max() ?? 0)
+            // MediaPipe's unsmoothed auxiliary landmarks -> smoothing -> the next frame's ROI
+            let a = OwnCloseupClip.row(aux, f, 10)
+            let lms = (0..<2).map { PoseLandmark(x: a[5 * $0], y: a[5 * $0 + 1], z: a[5 * $0 + 2], visibility: a[5 * $0 + 3], presence: a[5 * $0 + 4]) }
+            let smoothed = auxFilter.apply(lms, time: Int64(f + 1) * 33_333_000, width: W, height: H,
+                                           objectScale: bodySize(auxiliary: lms, width: W, height: H))
+            roiWorst.append(Clip.pixelDistance(poseRoi(fromAuxiliary: smoothed, imageWidth: W, imageHeight: H), OwnCloseupClip.row(next, f, 5)))
+        }
+        print("track_0_15, landmark model on MediaPipe's ROI, worst visible joint per frame (px): " + landmarkWorst.map { fmt($0, 3) }.joined(separator: " "))
+        print("track_0_15, next ROI from MediaPipe's auxiliary landmarks (px): " + roiWorst.map { fmt($0, 4) }.joined(separator: " "))
+        // Measured: landmarks 0.002-0.144 px, ROI <= 0.0008 px.
+        #expect(landmarkWorst.allSatisfy { $0 < 0.2 })
+        #expect(roiWorst.allSatisfy { $0 < 0.001 })
+    }
+
+    /// Why the free-running loop has no sub-pixel bound here: on these crops the landmark model's output
+    /// jumps by a pixel when its ROI moves by a thousandth of a pixel (a float32 ROI rounds at ~5e-5 px), so
+    /// a difference in the last bits of any stage grows to tens of pixels within a few frames.
+    @Test("the loop magnifies a ten-thousandth of a pixel in the ROI to more than a pixel within 5 frames, tens later")
+    func conditioning() throws {
+        let frames = try #require(Clip.frames)
+        let pose = try BlazePose(modelDirectory: BlazePoseFiles.models.path)
+        func run(nudge: Float) throws -> [[PoseLandmark]] {
+            let tracker = BlazePoseTracker(pose: pose)
+            return try frames.indices.map { f in
+                if f == 1 { tracker.previousRoi!.xCenter += nudge / Float(Clip.width) }   // after frame 0
+                return try #require(try tracker.process(frames[f])).landmarks
+            }
+        }
+        let plain = try run(nudge: 0), nudged = try run(nudge: 1e-4)
+        let ref = try Clip.array("landmarks_px")
+        let moved: [Float] = (0..<Clip.frameCount).map { f in
+            (0..<33).filter { j in
+                let x = ref.values[(f * 33 + j) * 3], y = ref.values[(f * 33 + j) * 3 + 1]
+                return ref.values[(f * 33 + j) * 3 + 2] > 0.5 && x >= 0 && x <= Float(Clip.width) && y >= 0 && y <= Float(Clip.height)
+            }.map { (j: Int) -> Float in
+                let dx = (plain[f][j].x - nudged[f][j].x) * Float(Clip.width), dy = (plain[f][j].y - nudged[f][j].y) * Float(Clip.height)
+                return (dx * dx + dy * dy).squareRoot()
+            }.max() ?? 0
+        }
+        print("track_0_15, our loop against itself with frame 1's ROI moved 1e-4 px, worst visible joint per frame (px): " + moved.map { fmt($0) }.joined(separator: " "))
+        // Measured: 0 on frame 0, then 0.05, 0.08, 0.67, 1.13, 2.84, 4.1, 5.0, 36 px ... If this ever stays small, the loop became
+        // well-conditioned and the free-running test below can be made as tight as the stages test.
+        #expect(moved[0] == 0)
+        #expect(moved[1...5].max()! > 1)
+        #expect(moved.max()! > 10)
+    }
+
+    @Test("free-running video mode: as close to MediaPipe as MediaPipe is to itself with one grey level changed")
+    func videoMode() throws {
+        let frames = try #require(Clip.frames)
+        let tracker = BlazePoseTracker(pose: try BlazePose(modelDirectory: BlazePoseFiles.models.path))
+        var all: [Float] = [], perFrame: [String] = []
+        for f in 0..<Clip.frameCount {
+            let out = try #require(try tracker.process(frames[f]), "frame \(f): MediaPipe finds a pose in all 16")
+            let e = try Self.errors(out.landmarks, frame: f)
+            all += e
+            perFrame.append(fmt(e.max() ?? 0, 1))
+        }
+        // MediaPipe against itself (make-track-reference.py): six runs, each with one value of one
+        // bottom-row pixel one grey level higher on every frame; the same joints counted.
+        let noise = try Clip.array("self_noise_px"), ref = try Clip.array("landmarks_px")
+        let runs = noise.values.count / (Clip.frameCount * 33)
+        let selfNoise: [(median: Float, p90: Float)] = (0..<runs).map { r in
+            var v: [Float] = []
+            for f in 0..<Clip.frameCount {
+                for j in 0..<33 {
+                    let x = ref.values[(f * 33 + j) * 3], y = ref.values[(f * 33 + j) * 3 + 1]
+                    if ref.values[(f * 33 + j) * 3 + 2] > 0.5, x >= 0, x <= Float(Clip.width), y >= 0, y <= Float(Clip.height) {
+                        v.append(noise.values[(r * Clip.frameCount + f) * 33 + j])
+                    }
+                }
+            }
+            v.sort()
+            return (median(v), v[v.count * 9 / 10])
+        }
+        let sorted = all.sorted()
+        let ours = (median: median(all), p90: sorted[sorted.count * 9 / 10])
+        print("track_0_15, video mode vs MediaPipe over \(all.count) visible joints: median \(fmt(ours.median)) px, p90 \(fmt(ours.p90)) px; worst per frame: " + perFrame.joined(separator: " "))
+        print("track_0_15, MediaPipe vs itself with one grey level changed (\(runs) runs): median " + selfNoise.map { fmt($0.median) }.joined(separator: "/") + " px, p90 " + selfNoise.map { fmt($0.p90) }.joined(separator: "/") + " px")
+        // Measured: ours median 2.52 px, p90 13.15 px; MediaPipe against itself median 2.61-4.56, p90 14.1-19.0.
+        #expect(all.count == 275)
+        #expect(ours.median <= selfNoise.map(\.median).max()!)
+        #expect(ours.p90 <= 1.25 * selfNoise.map(\.p90).max()!)
     }
 }

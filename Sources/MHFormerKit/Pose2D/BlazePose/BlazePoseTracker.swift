@@ -63,7 +63,9 @@ public final class BlazePoseTracker {
     public let pose: BlazePose
     /// smooth_landmarks: filter the output landmarks (the tracking ROI is always filtered).
     public var smoothLandmarks: Bool
-    private var previousRoi: NormalizedRect?
+    /// The ROI the next frame is looked at in (internal: the close-up tests nudge it to measure how
+    /// much the loop magnifies a tiny difference).
+    var previousRoi: NormalizedRect?
     private var frame: Int64 = 0
     private var landmarkFilter = LandmarkSmoother(minCutoff: 0.05, beta: 80)
     private var worldFilter = LandmarkSmoother(minCutoff: 0.1, beta: 40)
