@@ -109,6 +109,17 @@ public final class OutputBatch {
         return staged.map(\.path)
     }
 
+    /// Drops the staged outputs for `paths` (as given to `stage`): their staged files are removed
+    /// and `commit` will not write them (a person `--people N` no longer keeps).
+    public func discard(paths: [String]) {
+        let dropped = Set(paths)
+        for s in staged where dropped.contains(s.path) {
+            unlink(s.temporary)
+            TemporaryFiles.unregister(s.temporary)
+        }
+        staged.removeAll { dropped.contains($0.path) }
+    }
+
     /// Removes staged files not committed (an error happened): called on deinit too.
     public func discard() {
         for s in staged where !committed {

@@ -34,10 +34,40 @@ public struct WorldFrame: Sendable {
     /// Height of the ankle joint centres above the soles, metres: the ground lies this far below them.
     public static let ankleHeight = 0.08
 
+    /// The only joints the estimate looks at, per frame with a person: 12 numbers a frame, the
+    /// pelvis, right ankle, left ankle and thorax (camera frame, metres). A scene of many people
+    /// collects these as each person is finished instead of everyone's whole poses.
+    public struct GroundJoints: Sendable {
+        public private(set) var values: [Double] = []
+        /// The joints (H36M-17) kept, in the order of `values`.
+        static let joints = [0, 3, 6, 8]
+        public var frames: Int { values.count / 12 }
+
+        public init() {}
+        /// Appends the frames where `present` of absolute camera-frame joints (N, 17, 3).
+        public mutating func append(cameraJoints p: [Double], present: [Bool]) {
+            for i in present.indices where present[i] {
+                for j in GroundJoints.joints { values += [p[i * 51 + 3 * j], p[i * 51 + 3 * j + 1], p[i * 51 + 3 * j + 2]] }
+            }
+        }
+    }
+
     /// Ground and axes from absolute camera-frame joints (N, 17, 3), metres, frames where `present`.
     public static func estimate(cameraJoints p: [Double], present: [Bool]) -> WorldFrame {
-        let frames = present.indices.filter { present[$0] }
-        func joint(_ i: Int, _ j: Int) -> [Double] { [p[i * 51 + 3 * j], p[i * 51 + 3 * j + 1], p[i * 51 + 3 * j + 2]] }
+        var ground = GroundJoints()
+        ground.append(cameraJoints: p, present: present)
+        return estimate(ground)
+    }
+
+    /// Ground and axes from the joints that decide them (the same numbers as from the whole poses).
+    public static func estimate(_ ground: GroundJoints) -> WorldFrame {
+        let p = ground.values
+        let frames = Array(0..<ground.frames)
+        // Joint j (H36M-17: 0 pelvis, 3 right ankle, 6 left ankle, 8 thorax) of frame i.
+        func joint(_ i: Int, _ j: Int) -> [Double] {
+            let k = i * 12 + 3 * GroundJoints.joints.firstIndex(of: j)!
+            return [p[k], p[k + 1], p[k + 2]]
+        }
         // Provisional up: against the camera's y (the camera is roughly upright).
         var up = [0.0, -1.0, 0.0]
         var source = "torso"

@@ -41,12 +41,18 @@ public struct WorldMotion: Sendable {
     /// feet, the origin under the first person's first pelvis. Each is then placed with `make(scene:)`.
     public static func sceneFrame(people: [(keypoints: Keypoints2D, cameraPose: Pose3DSequence)], camera: PinholeCamera,
                                   rootFilter: RootFilter = .gaussian(seconds: 0.1), fps: Double) -> WorldFrame {
-        var all: [Double] = [], present: [Bool] = []
-        for p in people {
-            all += cameraJoints(keypoints: p.keypoints, cameraPose: p.cameraPose, camera: camera, rootFilter: rootFilter, fps: fps).absolute
-            present += p.keypoints.present
-        }
-        return WorldFrame.estimate(cameraJoints: all, present: present)
+        var ground = WorldFrame.GroundJoints()
+        for p in people { addGroundJoints(of: p.keypoints, cameraPose: p.cameraPose, to: &ground, camera: camera, rootFilter: rootFilter, fps: fps) }
+        return WorldFrame.estimate(ground)
+    }
+
+    /// One person's share of a scene (sceneFrame): the joints the ground is found from, placed in
+    /// the camera frame as `make` places them. People added one at a time, in the order sceneFrame
+    /// takes them, give the same scene without holding everyone's poses at once.
+    public static func addGroundJoints(of kp: Keypoints2D, cameraPose pose: Pose3DSequence, to ground: inout WorldFrame.GroundJoints,
+                                       camera: PinholeCamera, rootFilter: RootFilter = .gaussian(seconds: 0.1), fps: Double) {
+        ground.append(cameraJoints: cameraJoints(keypoints: kp, cameraPose: pose, camera: camera, rootFilter: rootFilter, fps: fps).absolute,
+                      present: kp.present)
     }
 
     /// (N, 17, 3) camera-frame joints with the root's fitted translation, and that translation (N, 3).

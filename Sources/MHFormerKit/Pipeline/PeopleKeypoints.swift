@@ -1,10 +1,12 @@
-// Video → every person's 2D Human3.6M keypoints, by identity: decode frames (streaming),
-// PeopleEstimator on each, one Keypoints2D per ID covering that person's span only (a row per decoded
-// frame from the first to the last frame they were found in, with the video's frame numbers and
-// times; `present` where they were found or a short gap was filled), then the people the job asks
-// for chosen. Spans keep memory and the per-person files in proportion to what was seen: in a long
-// video where people come and go, a row for every person on every frame would grow as
-// people x frames.
+// Video → every person's 2D Human3.6M keypoints, by identity, handed over person by person as
+// each one is finished: decode frames (streaming), PeopleEstimator on each, and when the tracker
+// closes an ID for good (lost for longer than --max-gap; an ID is never reused) that person's
+// PersonTrack2D is built and given to the caller, who lifts and writes it while the video goes on.
+// Whoever is still tracked when the video ends is handed over then. A track covers the person's
+// span only (a row per decoded frame from the first to the last frame they were found in, with the
+// video's frame numbers and times; `present` where they were found or a short gap was filled).
+// So what is held grows with the people on screen now, not with the people seen so far or the
+// length of the video.
 
 import Foundation
 
@@ -43,11 +45,21 @@ public struct PersonTrack2D: Sendable {
     public var meanCenterDistance: Double
     /// The first row (decoded frame, counted from 0) the person was found in: the span's first row.
     public var firstRow: Int
+
+    public var rank: PersonRank { PersonRank(id: id, meanBoxArea: meanBoxArea, meanCenterDistance: meanCenterDistance, firstRow: firstRow) }
 }
 
-public struct PeopleVideoKeypoints: Sendable {
-    /// The people chosen, by ID.
-    public var people: [PersonTrack2D]
+/// What `--person-order` ranks a person by (PersonTrack2D's keys without the rows): small enough to
+/// keep for everyone who was seen.
+public struct PersonRank: Sendable, Equatable {
+    public var id: Int
+    public var meanBoxArea: Double
+    public var meanCenterDistance: Double
+    public var firstRow: Int
+}
+
+/// What the 2D pass saw in all (the people themselves went to the caller as they finished).
+public struct PeopleVideoSummary: Sendable {
     /// IDs found in all (tracks shorter than `minimumFrames` not counted).
     public var peopleFound: Int
     public var info: VideoInfo
@@ -59,38 +71,34 @@ public enum PeopleKeypointExtractor {
     /// Tracks this short (frames found) are dropped as spurious detections.
     public static let minimumFrames = 5
 
+    /// Runs the 2D pass; `finished` gets each person (tracks of at least `minimumFrames`) once their
+    /// track has closed, in order of closing (IDs closed on the same frame, and those left at the
+    /// end, by ID). An error thrown by `finished` ends the pass and is rethrown.
     public static func extract(videoPath: String, estimator: PeopleEstimator, maxGapSeconds: Double = 0.5,
-                               fallbackFrameRate: Double = 30, people: PeopleCount, order: PersonOrder,
-                               progress: ((Int, VideoInfo) -> Void)? = nil) throws -> PeopleVideoKeypoints {
+                               fallbackFrameRate: Double = 30, progress: ((Int, VideoInfo) -> Void)? = nil,
+                               finished: (PersonTrack2D) throws -> Void) throws -> PeopleVideoSummary {
         let reader = try VideoReader(path: videoPath, fallbackFrameRate: fallbackFrameRate)
         let info = reader.info
+        let fps = info.frameRate ?? fallbackFrameRate
         // Identities last through gaps up to the same time as the interpolation, in frames at this
         // video's rate.
-        estimator.tracker.options.maxGapFrames = max(1, Int((maxGapSeconds * (info.frameRate ?? fallbackFrameRate)).rounded()))
-        var frames: [Int] = [], times: [Double?] = []
-        // Per ID: the rows it was seen in and what was seen (sparse until the video ends).
+        estimator.tracker.options.maxGapFrames = max(1, Int((maxGapSeconds * fps).rounded()))
+        // Frame numbers and times of the decoded frames from row `firstKeptRow` on (rows: decoded
+        // frames counted from 0); the rows before every open track's first are dropped as we go.
+        var frames: [Int] = [], times: [Double?] = [], firstKeptRow = 0, rowCount = 0
+        // Per open ID: the rows it was seen in and what was seen.
         var seen: [Int: [(row: Int, person: PersonInFrame)]] = [:]
-        var poseError: Error?
-        let summary = try reader.forEachFramePrefetched { frame in
-            let image = RGBImage(width: frame.width, height: frame.height, pixels: frame.pixels)
-            let found: [PersonInFrame]
-            do { found = try estimator.estimate(image, frameIndex: frame.index) } catch { poseError = error; return false }
-            for person in found { seen[person.id, default: []].append((frames.count, person)) }
-            frames.append(frame.index)
-            times.append(frame.time)
-            progress?(frames.count, info)
-            return true
-        }
-        if let poseError { throw MHFormerError("\(videoPath): 2D pose failed: \(poseError)") }
-        guard !frames.isEmpty else { throw MHFormerError("\(videoPath): no video frame could be decoded") }
-        let n = frames.count
+        var peopleFound = 0
+        var poseError: Error?, failure: Error?      // failure: thrown by `finished`
         let diagonal = (Double(info.width * info.width + info.height * info.height)).squareRoot()
-        var tracks: [PersonTrack2D] = []
-        for (id, rows) in seen where rows.count >= minimumFrames {
+
+        /// Builds the closed track `id` and hands it over (unless it is too short to be a person).
+        func finish(_ id: Int) throws {
+            guard let rows = seen.removeValue(forKey: id), rows.count >= minimumFrames else { return }
             // The span: rows come in decoding order, so the first and last are its ends.
             let first = rows[0].row, span = rows[rows.count - 1].row - first + 1
-            var kp = Keypoints2D(frames: Array(frames[first..<(first + span)]), times: Array(times[first..<(first + span)]),
-                                 width: info.width, height: info.height,
+            let kept = (first - firstKeptRow)..<(first - firstKeptRow + span)
+            var kp = Keypoints2D(frames: Array(frames[kept]), times: Array(times[kept]), width: info.width, height: info.height,
                                  points: [Float](repeating: 0, count: span * 34), present: [Bool](repeating: false, count: span),
                                  scores: [Float](repeating: 0, count: span * 17))
             var area = 0.0, distance = 0.0
@@ -103,24 +111,56 @@ public enum PeopleKeypointExtractor {
                 let c = person.box.center
                 distance += ((c.x - Double(info.width) / 2) * (c.x - Double(info.width) / 2) + (c.y - Double(info.height) / 2) * (c.y - Double(info.height) / 2)).squareRoot() / diagonal
             }
-            let filled = kp.fillGaps(maxSeconds: maxGapSeconds, fps: info.frameRate ?? fallbackFrameRate)
-            tracks.append(PersonTrack2D(id: id, keypoints: kp, detectedFrames: rows.count, interpolatedFrames: filled,
-                                        meanBoxArea: area / Double(rows.count), meanCenterDistance: distance / Double(rows.count),
-                                        firstRow: first))
+            let filled = kp.fillGaps(maxSeconds: maxGapSeconds, fps: fps)
+            peopleFound += 1
+            try finished(PersonTrack2D(id: id, keypoints: kp, detectedFrames: rows.count, interpolatedFrames: filled,
+                                       meanBoxArea: area / Double(rows.count), meanCenterDistance: distance / Double(rows.count),
+                                       firstRow: first))
         }
-        guard !tracks.isEmpty else { throw MHFormerError("\(videoPath): no person found in any of the \(n) frames") }
-        let chosen = choose(tracks, people: people, order: order)
-        return PeopleVideoKeypoints(people: chosen, peopleFound: tracks.count, info: info, decode: summary, frames: n)
+
+        let summary = try reader.forEachFramePrefetched { frame in
+            let image = RGBImage(width: frame.width, height: frame.height, pixels: frame.pixels)
+            let found: [PersonInFrame]
+            do { found = try estimator.estimate(image, frameIndex: frame.index) } catch { poseError = error; return false }
+            do {
+                for person in found { seen[person.id, default: []].append((rowCount, person)) }
+                frames.append(frame.index)
+                times.append(frame.time)
+                rowCount += 1
+                progress?(rowCount, info)
+                for id in estimator.tracker.closedIDs { try finish(id) }
+                // Frame numbers before every open track's first row are needed no more.
+                let oldest = seen.values.map { $0[0].row }.min() ?? rowCount
+                if oldest - firstKeptRow >= 1024 {
+                    frames.removeFirst(oldest - firstKeptRow)
+                    times.removeFirst(oldest - firstKeptRow)
+                    firstKeptRow = oldest
+                }
+            } catch { failure = error; return false }
+            return true
+        }
+        if let poseError { throw MHFormerError("\(videoPath): 2D pose failed: \(poseError)") }
+        if let failure { throw failure }
+        guard rowCount > 0 else { throw MHFormerError("\(videoPath): no video frame could be decoded") }
+        for id in seen.keys.sorted() { try finish(id) }
+        guard peopleFound > 0 else { throw MHFormerError("\(videoPath): no person found in any of the \(rowCount) frames") }
+        return PeopleVideoSummary(peopleFound: peopleFound, info: info, decode: summary, frames: rowCount)
     }
 
-    /// The people `people` and `order` pick, returned by ID.
-    public static func choose(_ tracks: [PersonTrack2D], people: PeopleCount, order: PersonOrder) -> [PersonTrack2D] {
-        let ranked: [PersonTrack2D]
+    /// Whether `a` comes before `b` in `order` (ties: the lower ID first): the rule by which the
+    /// people `--people N` keeps are picked.
+    public static func ranksBefore(_ a: PersonRank, _ b: PersonRank, order: PersonOrder) -> Bool {
         switch order {
-        case .largest: ranked = tracks.sorted { ($0.meanBoxArea, -$0.id) > ($1.meanBoxArea, -$1.id) }
-        case .first: ranked = tracks.sorted { ($0.firstRow, $0.id) < ($1.firstRow, $1.id) }
-        case .center: ranked = tracks.sorted { ($0.meanCenterDistance, $0.id) < ($1.meanCenterDistance, $1.id) }
+        case .largest: return (a.meanBoxArea, -a.id) > (b.meanBoxArea, -b.id)
+        case .first: return (a.firstRow, a.id) < (b.firstRow, b.id)
+        case .center: return (a.meanCenterDistance, a.id) < (b.meanCenterDistance, b.id)
         }
+    }
+
+    /// The people `people` and `order` pick among `tracks`, returned by ID (the rule the pipeline
+    /// applies as people finish, keeping the best N so far).
+    public static func choose(_ tracks: [PersonTrack2D], people: PeopleCount, order: PersonOrder) -> [PersonTrack2D] {
+        let ranked = tracks.sorted { ranksBefore($0.rank, $1.rank, order: order) }
         let n: Int
         switch people { case .all: n = ranked.count; case .count(let k): n = min(k, ranked.count) }
         return ranked.prefix(n).sorted { $0.id < $1.id }

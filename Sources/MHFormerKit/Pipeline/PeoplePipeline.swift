@@ -1,8 +1,18 @@
 // Several people in one video (PoseJob.Pose2D.people other than 1): PeopleTracker gives every
-// person an ID; each chosen person is lifted on their own (the gap rules of one person, windows
-// batched across people), post-processed and written to the job's paths with the ID before the
-// extension (OUT.p1.csv, OUT.p2.csv ...), each file in the single-person format. One overlay video
-// shows everyone. The world frame is one scene: the same camera and ground for everybody.
+// person an ID; each chosen person is lifted on their own (the gap rules of one person),
+// post-processed and written to the job's paths with the ID before the extension (OUT.p1.csv,
+// OUT.p2.csv ...), each file in the single-person format. One overlay video shows everyone. The
+// world frame is one scene: the same camera and ground for everybody.
+//
+// Memory: a person is finished as soon as their track closes (PeopleKeypointExtractor), while the
+// video goes on: lifted, fitted and their files staged on disk (OutputBatch), then let go. What is
+// held grows with the people on screen at once, not with the length of the video or the people
+// who came and went. Two things need everyone: the scene (--coords world, and the viewer's world)
+// is found from all people's feet, so with it each fitted person is put aside on disk
+// (StagedPerson) and written at the end, read back one at a time; the overlay video draws
+// everyone on every frame, so it keeps every kept person's 2D keypoints and camera-frame pose (the
+// viewer page, holding every person's motion, is as large as its file). All outputs are still
+// committed together at the end: all or none.
 
 import Foundation
 
@@ -38,93 +48,154 @@ extension PosePipeline {
         let backend = try Pose2DBackends.backend(named: p.model)
         let workers = backend.topDown == nil ? threads : 1
         let estimator = try backend.makePeople(options, tracking: PeopleTracker.Options(), workers: workers)
-        if workers > 1 { setBLASThreads(1) }
-        let extracted = Result {
-            try PeopleKeypointExtractor.extract(videoPath: videoPath, estimator: estimator, maxGapSeconds: p.maxGapSeconds,
-                                                fallbackFrameRate: job.post.fps, people: p.people, order: p.personOrder) { done, info in
-                progress?(.pose2D(done: done, expected: PosePipeline.expectedFrames(info)))
-            }
-        }
-        setBLASThreads(threads)
-        let video = try extracted.get()
-        try checkDamage(videoPath, video.decode)
-        let seconds2D = Date().timeIntervalSince(start)
-
-        // 3D: everyone's windows batched together, then each person post-processed on their own.
-        let liftStart = Date()
-        // People lifted side by side, one BLAS thread each, when there are several and cores to spare.
-        let liftWorkers = min(threads, video.people.count)
-        if liftWorkers > 1 { setBLASThreads(1) }
-        let lifted = Lifter(model: model).lift(people: video.people.map(\.keypoints), flip: job.lifting.flip, workers: liftWorkers)
-        setBLASThreads(threads)
-        let secondsLift = Date().timeIntervalSince(liftStart)
-        for pose in lifted { try PosePipeline.checkFinite(pose, weightsPath: weightsPath) }
-        // Smoothing and the skeleton fit per person, then the scene's ground from everyone's feet.
-        let fitted = try zip(video.people, lifted).map { try fitSkeleton($0.keypoints, pose: $1) }
-        var scene: WorldFrame?
-        if job.post.coordinates == .world {
-            let first = video.people[0].keypoints
-            let refine = job.post.refine
-            scene = WorldMotion.sceneFrame(people: zip(video.people, fitted).map { ($0.keypoints, $1.0) }, camera: camera(first),
-                                           rootFilter: refine.enabled ? .lowPass(acrossHz: refine.rootCutoffHz, depthHz: refine.rootDepthCutoffHz)
-                                                                      : .gaussian(seconds: 0.1),
-                                           fps: MotionWriter.frameRate(times: first.times, fallback: job.post.fps))
-        }
-
-        // The viewer shows everyone in one world: the scene above, or one made for the page alone.
-        var viewerScene = scene
-        if job.outputs.viewer != nil, viewerScene == nil {
-            let first = video.people[0].keypoints
-            let refine = job.post.refine
-            viewerScene = WorldMotion.sceneFrame(people: zip(video.people, fitted).map { ($0.keypoints, $1.0) }, camera: camera(first),
-                                                 rootFilter: refine.enabled ? .lowPass(acrossHz: refine.rootCutoffHz, depthHz: refine.rootDepthCutoffHz)
-                                                                            : .gaussian(seconds: 0.1),
-                                                 fps: MotionWriter.frameRate(times: first.times, fallback: job.post.fps))
-        }
-        var viewerPeople: [ViewerPage.Person] = []
-
+        // The 2D stage's BLAS setting; each finished person is lifted on all threads meanwhile.
+        let threads2D = workers > 1 ? 1 : threads
+        setBLASThreads(threads2D)
+        defer { setBLASThreads(threads) }
+        let lifter = Lifter(model: model)
+        // The scene (world frame, viewer) needs everyone's fitted poses before anyone's world joints.
+        let needsScene = job.post.coordinates == .world || job.outputs.viewer != nil
         let batch = OutputBatch()
-        var people: [PersonResult] = []
-        var overlayPeople: [OverlayVideo.Person] = []
-        for (track, (fittedPose, frameRate)) in zip(video.people, fitted) {
-            let (cameraPose, final) = try inJobFrame(track.keypoints, cameraPose: fittedPose, rate: frameRate, scene: scene)
-            var outputs = job.outputs
-            outputs.motion = outputs.motion.map { PosePipeline.personPath($0, id: track.id) }
-            outputs.moreMotion = outputs.moreMotion.map { PosePipeline.personPath($0, id: track.id) }
-            outputs.keypoints2D = outputs.keypoints2D.map { PosePipeline.personPath($0, id: track.id) }
-            outputs.plot = outputs.plot.map { PosePipeline.personPath($0, id: track.id) }
-            outputs.overlay = nil
-            outputs.viewer = nil
-            // The IDs make new names: none of them may be an input (a video named clip.p1.mp4...).
-            try OutputPaths.checkDistinct(outputs: ([outputs.motion, outputs.keypoints2D, outputs.plot] + outputs.moreMotion.map { $0 }).map { ("-o", $0) },
-                                          inputs: [("VIDEO", videoPath), ("--weights", weightsPath), ("--pose2d-weights", p.weights)])
-            let before = batch.stagedCount
-            try write(track.keypoints, pose: cameraPose, final: final, rate: frameRate, outputs: outputs, format: format, video: videoPath, into: batch)
-            let present = track.keypoints.present
-            let first = present.firstIndex(of: true) ?? 0, last = present.lastIndex(of: true) ?? 0
-            let gaps = runsOfTrue(Array(present[first...last]).map { !$0 }).map {
-                track.keypoints.frames[first + $0.lowerBound]...track.keypoints.frames[first + $0.upperBound - 1]
+        var kept: [FinishedPerson] = []             // the people kept so far (all, or the best N)
+        var secondsLift = 0.0, secondsPeople = 0.0
+
+        // A person whose track closed: kept or not (--people N), lifted, fitted, written or put aside.
+        func finished(_ track: PersonTrack2D) throws {
+            let personStart = Date()
+            defer { secondsPeople += Date().timeIntervalSince(personStart) }
+            if case .count(let n) = p.people, kept.count >= n {
+                // The worst kept so far makes way if this one ranks before them; else this one is not kept.
+                let worst = kept.indices.max { PeopleKeypointExtractor.ranksBefore(kept[$0].rank, kept[$1].rank, order: p.personOrder) }!
+                guard PeopleKeypointExtractor.ranksBefore(track.rank, kept[worst].rank, order: p.personOrder) else { return }
+                kept.remove(at: worst).drop(from: batch)
             }
-            people.append(PersonResult(id: track.id, keypoints2D: track.keypoints, cameraPose: cameraPose, pose: final,
-                                       detectedFrames: track.detectedFrames, interpolatedFrames: track.interpolatedFrames,
-                                       firstFrame: track.keypoints.frames[first], lastFrame: track.keypoints.frames[last], gaps: gaps,
-                                       written: Array(batch.stagedPaths[before...])))
-            overlayPeople.append(OverlayVideo.Person(id: track.id, keypoints: track.keypoints, cameraPose: cameraPose))
-            if job.outputs.viewer != nil {
-                viewerPeople.append(ViewerPage.Person(id: track.id, motionJSON: viewerMotion(track.keypoints, cameraPose: cameraPose, final: final,
-                                                                                             rate: frameRate, scene: viewerScene)))
+            let liftStart = Date()
+            setBLASThreads(threads)
+            let lifted = lifter.lift(people: [track.keypoints], flip: job.lifting.flip)[0]
+            secondsLift += Date().timeIntervalSince(liftStart)
+            try PosePipeline.checkFinite(lifted, weightsPath: weightsPath)
+            let (fitted, rate) = try fitSkeleton(track.keypoints, pose: lifted)
+            setBLASThreads(threads2D)
+            var person = FinishedPerson(rank: track.rank, detectedFrames: track.detectedFrames, interpolatedFrames: track.interpolatedFrames)
+            if needsScene {
+                person.staged = try StagedPerson.stage(id: track.id, keypoints: track.keypoints, pose: fitted)
+            } else {
+                let done = try finish(track.keypoints, person, fitted: fitted, rate: rate, scene: nil, viewerScene: nil,
+                                      video: videoPath, weightsPath: weightsPath, format: format, into: batch)
+                person.result = done.result
+                person.overlay = done.overlay
+            }
+            kept.append(person)
+        }
+
+        let summary: PeopleVideoSummary
+        do {
+            summary = try PeopleKeypointExtractor.extract(videoPath: videoPath, estimator: estimator, maxGapSeconds: p.maxGapSeconds,
+                                                          fallbackFrameRate: job.post.fps, progress: { done, info in
+                progress?(.pose2D(done: done, expected: PosePipeline.expectedFrames(info)))
+            }, finished: finished)
+        } catch {
+            for person in kept { person.staged?.remove() }
+            throw error
+        }
+        defer { for person in kept { person.staged?.remove() } }
+        try checkDamage(videoPath, summary.decode)
+        let seconds2D = Date().timeIntervalSince(start) - secondsPeople
+        kept.sort { $0.rank.id < $1.rank.id }
+
+        var viewerPeople: [ViewerPage.Person] = []
+        if needsScene {
+            // The scene from everyone's feet, as WorldMotion.sceneFrame finds it (people by ID, the
+            // first one's camera and frame rate), each person read back on their own.
+            let first = try kept[0].staged!.load().keypoints
+            let refine = job.post.refine
+            let rootFilter: RootFilter = refine.enabled ? .lowPass(acrossHz: refine.rootCutoffHz, depthHz: refine.rootDepthCutoffHz)
+                                                                    : .gaussian(seconds: 0.1)
+            var ground = WorldFrame.GroundJoints()
+            for person in kept {
+                let (keypoints, fitted) = try person.staged!.load()
+                WorldMotion.addGroundJoints(of: keypoints, cameraPose: fitted, to: &ground, camera: camera(first), rootFilter: rootFilter,
+                                            fps: MotionWriter.frameRate(times: first.times, fallback: job.post.fps))
+            }
+            let shared = WorldFrame.estimate(ground)
+            for k in kept.indices {
+                let (keypoints, fitted) = try kept[k].staged!.load()
+                let done = try finish(keypoints, kept[k], fitted: fitted, rate: MotionWriter.frameRate(times: keypoints.times, fallback: job.post.fps),
+                                      scene: job.post.coordinates == .world ? shared : nil, viewerScene: shared,
+                                      video: videoPath, weightsPath: weightsPath, format: format, into: batch)
+                kept[k].result = done.result
+                kept[k].overlay = done.overlay
+                if let viewer = done.viewer { viewerPeople.append(viewer) }
+                kept[k].staged!.remove()
+                kept[k].staged = nil
             }
         }
         if let path = job.outputs.overlay {
-            let fps = MotionWriter.frameRate(times: video.people[0].keypoints.times, fallback: job.post.fps)
+            let overlayPeople = kept.compactMap(\.overlay)
+            let fps = MotionWriter.frameRate(times: overlayPeople[0].keypoints.times, fallback: job.post.fps)
             try batch.write(path) { try OverlayVideo.render(video: videoPath, people: overlayPeople, fps: fps, to: $0) }
         }
         if let path = job.outputs.viewer {
             try writeViewer(viewerPeople, to: path, overlay: job.outputs.overlay, video: videoPath, into: batch)
         }
-        let written = try batch.commit()
-        return PeopleJobResult(people: people, peopleFound: video.peopleFound, video: video.info, decode: video.decode, frames: video.frames,
+        _ = try batch.commit()
+        let people = kept.compactMap(\.result)
+        // Every file written: the people's by ID, then the overlay and the viewer.
+        let written = people.flatMap(\.written) + [job.outputs.overlay, job.outputs.viewer].compactMap { $0 }
+        return PeopleJobResult(people: people, peopleFound: summary.peopleFound, video: summary.info, decode: summary.decode, frames: summary.frames,
                                seconds2D: seconds2D, secondsLift: secondsLift, secondsTotal: Date().timeIntervalSince(start),
                                pose2DSummary: estimator.summary, weightsPath: weightsPath, written: written)
     }
+
+    /// One person's motion stage (with `scene` shared by everyone, or their own) and files staged in
+    /// `batch`; what the overlay and the viewer page need of them when those are written.
+    private func finish(_ keypoints: Keypoints2D, _ person: FinishedPerson, fitted: Pose3DSequence, rate: Double, scene: WorldFrame?,
+                        viewerScene: WorldFrame?, video videoPath: String, weightsPath: String, format: MotionFormat?,
+                        into batch: OutputBatch) throws -> (result: PersonResult, overlay: OverlayVideo.Person?, viewer: ViewerPage.Person?) {
+        let id = person.rank.id
+        let (cameraPose, final) = try inJobFrame(keypoints, cameraPose: fitted, rate: rate, scene: scene)
+        var outputs = job.outputs
+        outputs.motion = outputs.motion.map { PosePipeline.personPath($0, id: id) }
+        outputs.moreMotion = outputs.moreMotion.map { PosePipeline.personPath($0, id: id) }
+        outputs.keypoints2D = outputs.keypoints2D.map { PosePipeline.personPath($0, id: id) }
+        outputs.plot = outputs.plot.map { PosePipeline.personPath($0, id: id) }
+        outputs.overlay = nil
+        outputs.viewer = nil
+        // The IDs make new names: none of them may be an input (a video named clip.p1.mp4...).
+        try OutputPaths.checkDistinct(outputs: ([outputs.motion, outputs.keypoints2D, outputs.plot] + outputs.moreMotion.map { $0 }).map { ("-o", $0) },
+                                      inputs: [("VIDEO", videoPath), ("--weights", weightsPath), ("--pose2d-weights", job.pose2D.weights)])
+        let before = batch.stagedCount
+        try write(keypoints, pose: cameraPose, final: final, rate: rate, outputs: outputs, format: format, video: videoPath, into: batch)
+        let present = keypoints.present
+        let first = present.firstIndex(of: true) ?? 0, last = present.lastIndex(of: true) ?? 0
+        let gaps = runsOfTrue(Array(present[first...last]).map { !$0 }).map {
+            keypoints.frames[first + $0.lowerBound]...keypoints.frames[first + $0.upperBound - 1]
+        }
+        let result = PersonResult(id: id, detectedFrames: person.detectedFrames, interpolatedFrames: person.interpolatedFrames,
+                                  firstFrame: keypoints.frames[first], lastFrame: keypoints.frames[last], gaps: gaps,
+                                  written: Array(batch.stagedPaths[before...]))
+        let overlay = job.outputs.overlay == nil ? nil : OverlayVideo.Person(id: id, keypoints: keypoints, cameraPose: cameraPose)
+        let viewer = job.outputs.viewer == nil ? nil
+            : ViewerPage.Person(id: id, motionJSON: viewerMotion(keypoints, cameraPose: cameraPose, final: final, rate: rate, scene: viewerScene))
+        return (result, overlay, viewer)
+    }
 }
+
+/// A finished person the job keeps (so far): their rank, and either their files staged (`result`)
+/// or their fitted pose put aside until the scene is known (`staged`).
+private struct FinishedPerson {
+    var rank: PersonRank
+    var detectedFrames: Int
+    var interpolatedFrames: Int
+    var result: PersonResult?
+    var staged: StagedPerson?
+    /// Kept for the overlay video only when one is written.
+    var overlay: OverlayVideo.Person?
+
+    /// Forgets the person: their staged outputs and put-aside pose are removed.
+    func drop(from batch: OutputBatch) {
+        if let result { batch.discard(paths: result.written) }
+        staged?.remove()
+    }
+}
+

@@ -180,9 +180,8 @@ public enum PoseJobProgress: Sendable {
 public struct PersonResult: Sendable {
     /// 1, 2, ... in order of first appearance in the video.
     public var id: Int
-    public var keypoints2D: Keypoints2D
-    public var cameraPose: Pose3DSequence
-    public var pose: Pose3DSequence
+    // No keypoints nor poses: those are in the files, and holding everyone's here would grow with
+    // the video (issue 27).
     /// Frames where the tracker found this person, and gaps filled by interpolation.
     public var detectedFrames: Int
     public var interpolatedFrames: Int

@@ -65,6 +65,10 @@ public final class PeopleTracker {
     public var framesSeen: Int { frame + 1 }
     /// Landmark runs on detections that were not a tracked person (new people, or rejected).
     public private(set) var candidateRuns = 0
+    /// The IDs whose tracks the last `process` closed for good (lost for longer than
+    /// `maxGapFrames`): they will not be seen again, so their owners can finish those people now
+    /// instead of holding them until the video ends.
+    public private(set) var closedIDs: [Int] = []
 
     /// `workers`: more copies of the models (same files) to track people in parallel.
     public init(pose: BlazePose, options: Options = Options(), workers: [BlazePose] = []) {
@@ -93,6 +97,7 @@ public final class PeopleTracker {
     /// The people in the next frame of the video, by ID.
     public func process(_ image: RGBImage) throws -> [TrackedPerson] {
         frame += 1
+        closedIDs = []
         var seen: [(track: Track, person: TrackedPerson, appearance: Appearance)] = []
         var lostNow = false
         let tracked = tracks.filter { $0.tracker.isTracking }
@@ -141,7 +146,8 @@ public final class PeopleTracker {
             t.lastRoi = s.person.landmarks.roi
         }
         // Tracks lost for longer than the gap are closed for good.
-        tracks.removeAll { !$0.tracker.isTracking && frame - $0.lastFrame > options.maxGapFrames }
+        closedIDs = tracks.filter { !$0.tracker.isTracking && frame - $0.lastFrame > options.maxGapFrames }.map(\.id).sorted()
+        tracks.removeAll { closedIDs.contains($0.id) }
         return seen.map(\.person).sorted { $0.id < $1.id }
     }
 
