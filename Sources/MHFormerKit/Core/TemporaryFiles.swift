@@ -10,7 +10,10 @@ import Glibc
 
 public enum TemporaryFiles {
     /// Slots for paths being written (temporary) and outputs already moved into place (completed).
-    static let capacity = 256
+    /// Many: a multi-person run stages each person's files when the person leaves and keeps them
+    /// staged until the video ends (hundreds of people in a long video, several files each). An
+    /// empty slot costs 8 bytes.
+    static let capacity = 16384
     nonisolated(unsafe) static let temporary = makeTable()
     nonisolated(unsafe) static let completed = makeTable()
     static let lock = NSLock()
@@ -58,7 +61,7 @@ public enum TemporaryFiles {
             table[i] = strdup(path)
             return
         }
-        // More than 256 files in flight: the extra ones are not cleaned up on an interrupt, which
+        // More than `capacity` files in flight: the extra ones are not cleaned up on an interrupt, which
         // is the worst case; nothing else breaks.
     }
 

@@ -86,19 +86,18 @@ extension PosePipeline {
                 person.overlay = done.overlay
             }
             kept.append(person)
+            // The lifter's batches are freed now: give their pages back before the 2D stage goes on,
+            // or the heap grows person after person (FreedMemory).
+            FreedMemory.release()
         }
 
-        let summary: PeopleVideoSummary
-        do {
-            summary = try PeopleKeypointExtractor.extract(videoPath: videoPath, estimator: estimator, maxGapSeconds: p.maxGapSeconds,
-                                                          fallbackFrameRate: job.post.fps, progress: { done, info in
-                progress?(.pose2D(done: done, expected: PosePipeline.expectedFrames(info)))
-            }, finished: finished)
-        } catch {
-            for person in kept { person.staged?.remove() }
-            throw error
-        }
+        // People put aside are removed however the run ends (their staged outputs: by the batch,
+        // unless committed).
         defer { for person in kept { person.staged?.remove() } }
+        let summary = try PeopleKeypointExtractor.extract(videoPath: videoPath, estimator: estimator, maxGapSeconds: p.maxGapSeconds,
+                                                          fallbackFrameRate: job.post.fps, progress: { done, info in
+            progress?(.pose2D(done: done, expected: PosePipeline.expectedFrames(info)))
+        }, finished: finished)
         try checkDamage(videoPath, summary.decode)
         let seconds2D = Date().timeIntervalSince(start) - secondsPeople
         kept.sort { $0.rank.id < $1.rank.id }
