@@ -13,6 +13,11 @@ process (ru_maxrss from wait4), the frames per second of the whole run, and the 
 CSVs; then the ratio of the largest to the smallest peak (flat memory: within 1.10) and whether every
 peak is under 400 MB. The machine's load is printed before and after (frames/s needs a quiet machine;
 memory does not).
+
+What it checks (issue 27): each person is lifted, fitted and staged to disk as their track closes,
+so the peak is set by the 2D stage and the people on screen at once, not by the length of the video
+or the identities seen. `--extra '--coords world'` measures the path that puts people aside on disk
+until the scene is known; `--overlay` holds every kept person (it draws everyone on every frame).
 """
 import argparse
 import os

@@ -6,6 +6,8 @@
 //   - a person who leaves for 0.3 s (panel black) keeps their ID within --max-gap, and gets a new
 //     one when the absence is longer than --max-gap;
 //   - --people 2 of three keeps the two that --person-order names.
+//   - a person who leaves for good is finished while the video goes on (issue 27): their files hold
+//     exactly their span; a run that fails or is interrupted after that leaves no output at all.
 
 import Foundation
 import Testing
@@ -136,5 +138,75 @@ struct PeopleRunTests {
         #expect(zero.status == 1 && zero.stderr == "error: --people 0: expected a number from 1 or all\n", "\(zero.stderr)")
         let order = try people(short, dir.path("c.csv"), ["--people", "2", "--person-order", "tallest"], weights: weights)
         #expect(order.status == 1 && order.stderr == "error: --person-order tallest: expected largest, first or center\n", "\(order.stderr)")
+    }
+
+    /// The temporary files of runs in `dir` (staged outputs) and in the temporary folder (people put
+    /// aside by process `pid`).
+    static func leftovers(_ dir: ClipDir, pid: Int32? = nil) throws -> [String] {
+        var names = try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter(isTemporaryName)
+        if let pid {
+            names += try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory()).filter { $0.hasPrefix(".mhformer-\(pid)-") }
+        }
+        return names
+    }
+
+    @Test("a person who leaves for good is written with exactly their span, finished while the video goes on")
+    func earlyExit() throws {
+        let dir = ClipDir(); defer { dir.remove() }
+        let weights = try #require(try anyWeights(in: dir.url))
+        let video = dir.path("gone.mp4")
+        // The boxer (right) is there for the first second only; --max-gap 0.1 closes their track a
+        // few frames later, half-way through the video.
+        try Self.sideBySide(video, rightHidden: [(1, 2)])
+        let r = try people(video, dir.path("o.csv"), ["--people", "all", "--max-gap", "0.1", "--keypoints-2d", dir.path("k.csv")], weights: weights)
+        #expect(r.status == 0 && r.stderr.contains("2 people found"), "\(r.stderr)")
+        let boxerID = try mean(pelvisX(dir.path("k.p1.csv"))) > 640 ? 1 : 2
+        let line = try #require(r.stderr.split(separator: "\n").first { $0.contains("person \(boxerID): frames 0-") }, "\(r.stderr)")
+        let last = try #require(Int(line.split(separator: " ")[3].split(separator: "-")[1].trimmingCharacters(in: .punctuationCharacters)))
+        #expect((22...26).contains(last), "\(line)")
+        // Every file of theirs: a row per frame from 0 to their last, the video's numbers and times.
+        let motion = try read3DCSV(dir.path("o.p\(boxerID).csv"))
+        #expect(motion.frames == Array(0...last), "\(motion.frames)")
+        let rows2D = try String(contentsOfFile: dir.path("k.p\(boxerID).csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(rows2D.count == last + 1 && rows2D.compactMap { Int($0.split(separator: ",")[0]) } == Array(0...last), "\(rows2D.count)")
+        let lastTime = try #require(Double(String(contentsOfFile: dir.path("o.p\(boxerID).csv"), encoding: .utf8).split(separator: "\n")[last + 1].split(separator: ",")[1]))
+        #expect(abs(lastTime - Double(last) / 25) < 1e-6)
+        // The walker, there throughout, covers the video.
+        #expect(try read3DCSV(dir.path("o.p\(3 - boxerID).csv")).frames == Array(0..<50))
+        #expect(try Self.leftovers(dir).isEmpty)
+    }
+
+    @Test("a run that fails at the end, or is interrupted, after people were staged leaves no output and no temporary file")
+    func failedAndInterrupted() throws {
+        let dir = ClipDir(); defer { dir.remove() }
+        let weights = try #require(try anyWeights(in: dir.url))
+        let video = dir.path("gone.mp4")
+        try Self.sideBySide(video, rightHidden: [(1, 2)])
+        // .xyz is no video container: the overlay fails at the end, after both people's files were staged.
+        let failed = try people(video, dir.path("o.csv"), ["--people", "all", "--max-gap", "0.1", "--overlay", dir.path("o.xyz")], weights: weights)
+        #expect(failed.status == 1 && failed.stderr.hasPrefix("error: ") && failed.stderr.contains("o.xyz"), "\(failed.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix("o.") }.isEmpty)
+        #expect(try Self.leftovers(dir).isEmpty)
+
+        // Ctrl-C once the person who left was put aside (world frame: finished at the end, on disk till then).
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Paths.tool)
+        p.arguments = ["run", video, "-o", dir.path("w.csv"), "--weights", weights, "--no-flip", "--threads", "1",
+                       "--people", "all", "--max-gap", "0.1", "--coords", "world"]
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        var putAside = false
+        for _ in 0..<6000 where p.isRunning {           // up to 2 minutes on a busy machine
+            if try !Self.leftovers(dir, pid: p.processIdentifier).isEmpty { putAside = true; break }
+            usleep(20_000)
+        }
+        p.interrupt()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(putAside, "no person was put aside before the end: \(message)")
+        #expect(p.terminationStatus == 130, "\(p.terminationStatus): \(message)")
+        #expect(try Self.leftovers(dir, pid: p.processIdentifier).isEmpty)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.url.path).filter { $0.hasPrefix("w.") }.isEmpty)
     }
 }
