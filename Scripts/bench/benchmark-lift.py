@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Speed of `mhformer lift` (Swift on OpenBLAS) against the PyTorch reference, in one run.
 
-    python3 Scripts/bench/benchmark-lift.py [--threads 1] [--frames 48] [--configs official81,official351,cmu]
+    python3 Scripts/bench/benchmark-lift.py [--threads 1] [--frames 48] [--configs official81,official351,cmu] [--repeat 3]
 
 For each configuration, the same random-weight model (official tensor names) runs the demo
 pipeline (windows, flip test-time augmentation, middle frame) on the same 2D keypoints, in PyTorch
 (Training/mhformer.py, torch.set_num_threads) and through the Swift command line (--threads).
 It prints frames per second of both, their ratio, and the max abs difference of the outputs.
-Timing excludes loading weights in both. Needs torch (Training/requirements.txt) and a release
+Timing excludes loading weights in both. --repeat N times each configuration N times in turn
+(PyTorch, Swift, PyTorch, Swift...) and prints the median and the range of each figure; the torch
+version is printed with the machine's load. Needs torch (Training/requirements.txt) and a release
 build (bash Scripts/setup.sh). Run it on a quiet machine: the script reports the CPU load of other
 processes during the run, and two BLAS threads collapse when another process is busy.
 """
@@ -78,6 +80,7 @@ def main():
     ap.add_argument("--configs", default="official81,official351")
     ap.add_argument("--tool", default=os.path.join(ROOT, ".build", "release", "mhformer"), help="the mhformer binary to time")
     ap.add_argument("--baseline-tool", default=None, help="another mhformer binary (e.g. the previous commit's) to time too, for a ratio")
+    ap.add_argument("--repeat", type=int, default=1, help="timed runs of each configuration, for the spread")
     args = ap.parse_args()
 
     import torch
@@ -89,7 +92,7 @@ def main():
     busy_before = cpu_busy_fraction()
     kp, _ = sample_keypoints(args.frames)
     n = len(kp)
-    print(f"threads {args.threads}, {n} frames, flip on, machine busy before start: {busy_before:.0%}")
+    print(f"torch {torch.__version__}, threads {args.threads}, {n} frames, flip on, machine busy before start: {busy_before:.0%}")
     print(f"{'config':<12} {'params':>10} {'swift f/s':>10} {'torch f/s':>10} {'swift/torch':>11} {'max|diff|':>10}"
           + (f" {'vs baseline':>12}" if args.baseline_tool else ""))
     with tempfile.TemporaryDirectory() as tmp:
@@ -114,11 +117,8 @@ def main():
                 weights = os.path.join(tmp, f"{name}.safetensors")
                 write_safetensors(model, weights)
             params = sum(p.numel() for p in model.parameters())
-            # PyTorch: warm-up on a few frames, then the timed run.
+            # PyTorch: warm-up on a few frames, then the timed runs.
             demo_predict(model, kp[:4], 1280, 720)
-            t0 = time.perf_counter()
-            ref = demo_predict(model, kp, 1280, 720)
-            torch_s = time.perf_counter() - t0
             out = os.path.join(tmp, f"{name}.csv")
 
             def lift_seconds(binary):
@@ -129,15 +129,29 @@ def main():
                     sys.exit(f"error: {binary} lift failed: {r.stderr.strip()}")
                 return float(re.search(r" in ([0-9.]+) s", r.stderr).group(1))
 
-            swift_s = lift_seconds(tool)
-            got = np.genfromtxt(out, delimiter=",", skip_header=1)[:, 2:].reshape(n, 17, 3)
-            diff = float(np.abs(got - ref).max())
-            line = (f"{name:<12} {params:>10,} {n / swift_s:>10.1f} {n / torch_s:>10.1f} "
-                    f"{torch_s / swift_s:>10.2f}x {diff:>10.1e}")
-            if args.baseline_tool:
-                base_s = lift_seconds(args.baseline_tool)
-                line += f" {base_s / swift_s:>11.3f}x"
-            print(line)
+            swift_fps, torch_fps, ratios = [], [], []
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                ref = demo_predict(model, kp, 1280, 720)
+                torch_s = time.perf_counter() - t0
+                swift_s = lift_seconds(tool)
+                got = np.genfromtxt(out, delimiter=",", skip_header=1)[:, 2:].reshape(n, 17, 3)
+                diff = float(np.abs(got - ref).max())
+                swift_fps.append(n / swift_s)
+                torch_fps.append(n / torch_s)
+                ratios.append(torch_s / swift_s)
+                line = (f"{name:<12} {params:>10,} {n / swift_s:>10.1f} {n / torch_s:>10.1f} "
+                        f"{torch_s / swift_s:>10.2f}x {diff:>10.1e}")
+                if args.baseline_tool:
+                    base_s = lift_seconds(args.baseline_tool)
+                    line += f" {base_s / swift_s:>11.3f}x"
+                print(line, flush=True)
+            if args.repeat > 1:
+                def spread(v):
+                    v = sorted(v)
+                    return f"{v[len(v) // 2]:.2f} ({v[0]:.2f}-{v[-1]:.2f})"
+                print(f"{name:<12} median (range) of {args.repeat}: swift {spread(swift_fps)} f/s, torch {spread(torch_fps)} f/s, "
+                      f"swift/torch {spread(ratios)}x")
     print(f"machine busy after: {cpu_busy_fraction():.0%} (this script's own processes had stopped)")
 
 
