@@ -152,19 +152,20 @@ extension PosePipeline {
                         viewerScene: WorldFrame?, video videoPath: String, weightsPath: String, format: MotionFormat?,
                         into batch: OutputBatch) throws -> (result: PersonResult, overlay: OverlayVideo.Person?, viewer: ViewerPage.Person?) {
         let id = person.rank.id
-        let (cameraPose, final) = try inJobFrame(keypoints, cameraPose: fitted, rate: rate, scene: scene)
+        let (cameraPose, final, world) = try inJobFrame(keypoints, cameraPose: fitted, rate: rate, scene: scene)
         var outputs = job.outputs
         outputs.motion = outputs.motion.map { PosePipeline.personPath($0, id: id) }
         outputs.moreMotion = outputs.moreMotion.map { PosePipeline.personPath($0, id: id) }
         outputs.keypoints2D = outputs.keypoints2D.map { PosePipeline.personPath($0, id: id) }
         outputs.plot = outputs.plot.map { PosePipeline.personPath($0, id: id) }
+        outputs.angles = outputs.angles.map { PosePipeline.personPath($0, id: id) }
         outputs.overlay = nil
         outputs.viewer = nil
         // The IDs make new names: none of them may be an input (a video named clip.p1.mp4...).
-        try OutputPaths.checkDistinct(outputs: ([outputs.motion, outputs.keypoints2D, outputs.plot] + outputs.moreMotion.map { $0 }).map { ("-o", $0) },
+        try OutputPaths.checkDistinct(outputs: ([outputs.motion, outputs.keypoints2D, outputs.plot, outputs.angles] + outputs.moreMotion.map { $0 }).map { ("-o", $0) },
                                       inputs: [("VIDEO", videoPath), ("--weights", weightsPath), ("--pose2d-weights", job.pose2D.weights)])
         let before = batch.stagedCount
-        try write(keypoints, pose: cameraPose, final: final, rate: rate, outputs: outputs, format: format, video: videoPath, into: batch)
+        try write(keypoints, pose: cameraPose, final: final, world: world, rate: rate, outputs: outputs, format: format, video: videoPath, into: batch)
         let present = keypoints.present
         let first = present.firstIndex(of: true) ?? 0, last = present.lastIndex(of: true) ?? 0
         let gaps = runsOfTrue(Array(present[first...last]).map { !$0 }).map {

@@ -103,6 +103,10 @@ public struct PoseJob: Sendable {
         public var overlay: String?
         /// A PNG with a few frames' 3D poses in a grid.
         public var plot: String?
+        /// Joint angles in degrees (JointAngles: hips, knees, shoulders, elbows, pelvis, trunk), as a
+        /// CSV or an OpenSim .mot by the extension; from the world frame's vertical whatever
+        /// `coordinates` says.
+        public var angles: String?
         /// One HTML page to look at the capture in 3D (ViewerPage): the world frame, played at the
         /// video's times, the overlay or the video beside it. With several people, one page for all.
         public var viewer: String?

@@ -80,10 +80,10 @@ public final class PosePipeline {
         let secondsLift = Date().timeIntervalSince(liftStart)
         try PosePipeline.checkFinite(lifted, weightsPath: weightsPath)
         let (fitted, rate) = try fitSkeleton(keypoints, pose: lifted)
-        let (pose, final) = try inJobFrame(keypoints, cameraPose: fitted, rate: rate)
+        let (pose, final, world) = try inJobFrame(keypoints, cameraPose: fitted, rate: rate)
         var source: String? = nil
         if case .video(let v) = job.input { source = v }
-        try write(keypoints, pose: pose, final: final, rate: rate, outputs: job.outputs, format: format, video: source, into: batch)
+        try write(keypoints, pose: pose, final: final, world: world, rate: rate, outputs: job.outputs, format: format, video: source, into: batch)
         let written = try batch.commit()
         let segments = keypoints.segments.count
         let firstPresent = keypoints.present.firstIndex(of: true) ?? 0, lastPresent = keypoints.present.lastIndex(of: true) ?? 0
@@ -115,18 +115,21 @@ public final class PosePipeline {
 
     /// The fitted camera-frame joints in the job's coordinate frame; with the motion stage on, first
     /// placed in the world, their feet planted (contacts in `footContacts`), and brought back.
-    /// Returns the root-relative camera-frame joints after all that (for the overlay and the plot)
-    /// and the joints to write. `scene`: the world frame shared by several people (nil: this
-    /// person's own).
+    /// Returns the root-relative camera-frame joints after all that (for the overlay and the plot),
+    /// the joints to write and the world frame when one was found on the way (nil: the camera or
+    /// demo frame without the motion stage; `worldFrame` finds it when needed). `scene`: the world
+    /// frame shared by several people (nil: this person's own).
     func inJobFrame(_ keypoints: Keypoints2D, cameraPose fitted: Pose3DSequence, rate: Double,
-                    scene: WorldFrame? = nil) throws -> (cameraPose: Pose3DSequence, final: Pose3DSequence) {
+                    scene: WorldFrame? = nil) throws -> (cameraPose: Pose3DSequence, final: Pose3DSequence, world: WorldFrame?) {
         let post = job.post
         var pose = fitted
         var final = fitted
+        var frame: WorldFrame?
         if post.refine.enabled {
-            let (refined, world) = refine(keypoints, cameraPose: fitted, rate: rate, scene: scene)
+            let (refined, world, worldFrame) = refine(keypoints, cameraPose: fitted, rate: rate, scene: scene)
             pose = refined
             final = refined
+            frame = worldFrame
             switch post.coordinates {
             case .camera: break
             case .demo: final.joints = Lifter.cameraToWorld(refined.joints)
@@ -137,20 +140,29 @@ public final class PosePipeline {
             case .camera: break
             case .demo: final.joints = Lifter.cameraToWorld(pose.joints)
             case .world:
-                final.joints = WorldMotion.make(keypoints: keypoints, cameraPose: pose, camera: camera(keypoints), zUp: post.zUp, fps: rate, scene: scene).joints
+                let motion = WorldMotion.make(keypoints: keypoints, cameraPose: pose, camera: camera(keypoints), zUp: post.zUp, fps: rate, scene: scene)
+                final.joints = motion.joints
+                frame = motion.frame
             }
         }
         // And again on the final joints: the world frame's trajectory fit divides by fitted quantities.
         if let bad = final.firstNonFiniteFrame {
             throw MHFormerError("\(job.outputs.motion ?? inputName): the \(post.coordinates.rawValue)-frame 3D joints are not finite (NaN or infinite) at frame \(bad); nothing written")
         }
-        return (pose, final)
+        return (pose, final, frame)
+    }
+
+    /// The world frame of `inJobFrame` when it found one, else the one `--coords world` would use
+    /// without the motion stage: the joint angles take their vertical from it, so they do not
+    /// depend on `--coords`.
+    func worldFrame(_ found: WorldFrame?, keypoints: Keypoints2D, cameraPose pose: Pose3DSequence, rate: Double) -> WorldFrame {
+        found ?? WorldMotion.make(keypoints: keypoints, cameraPose: pose, camera: camera(keypoints), fps: rate).frame
     }
 
     /// The motion stage after the skeleton fit: the world frame with the stage's root filter, feet
     /// planted there (MotionRefinement.plantFeet), then back to root-relative camera-frame joints.
-    /// Returns those (with `footContacts`) and the world-frame joints (N, 17, 3), Y up.
-    func refine(_ keypoints: Keypoints2D, cameraPose fitted: Pose3DSequence, rate: Double, scene: WorldFrame?) -> (Pose3DSequence, [Double]) {
+    /// Returns those (with `footContacts`), the world-frame joints (N, 17, 3), Y up, and the frame.
+    func refine(_ keypoints: Keypoints2D, cameraPose fitted: Pose3DSequence, rate: Double, scene: WorldFrame?) -> (Pose3DSequence, [Double], WorldFrame) {
         let settings = job.post.refine
         let camera = self.camera(keypoints)
         let motion = WorldMotion.make(keypoints: keypoints, cameraPose: fitted, camera: camera,
@@ -166,7 +178,7 @@ public final class PosePipeline {
         for i in 0..<n where fitted.present[i] {
             for j in 0..<17 { for c in 0..<3 { refined.joints[i * 51 + 3 * j + c] = Float(absolute[i * 51 + 3 * j + c] - absolute[i * 51 + c]) } }
         }
-        return (refined, world)
+        return (refined, world, motion.frame)
     }
 
     /// The camera the world frame assumes for keypoints of this image size.
@@ -174,10 +186,23 @@ public final class PosePipeline {
         PinholeCamera.assumed(width: keypoints.width, height: keypoints.height, fovDegrees: job.post.fovDegrees, focalPx: job.post.focalPx)
     }
 
-    /// Stages one person's files (`outputs`' paths) in `batch`.
-    func write(_ keypoints: Keypoints2D, pose: Pose3DSequence, final: Pose3DSequence, rate: Double, outputs out: PoseJob.Outputs,
-               format: MotionFormat?, video: String?, into batch: OutputBatch) throws {
+    /// Stages one person's files (`outputs`' paths) in `batch`. `world`: inJobFrame's world frame.
+    func write(_ keypoints: Keypoints2D, pose: Pose3DSequence, final: Pose3DSequence, world: WorldFrame?, rate: Double,
+               outputs out: PoseJob.Outputs, format: MotionFormat?, video: String?, into batch: OutputBatch) throws {
         let post = job.post
+        if let path = out.angles {
+            // The angles are checked before anything is staged: a degenerate pose is refused whole.
+            let frame = worldFrame(world, keypoints: keypoints, cameraPose: pose, rate: rate)
+            let up = SIMD3(frame.axes[1][0], frame.axes[1][1], frame.axes[1][2])
+            let angles = JointAngles.compute(pose, up: up)
+            if let bad = angles.firstNonFiniteFrame {
+                throw MHFormerError("\(path): the joint angles are not finite at frame \(bad) (joints on top of each other); nothing written")
+            }
+            let format = JointAngleFormat(path: path)!        // checked by validate()
+            try batch.write(path) {
+                try JointAngleFiles.write(angles, format: format, fps: rate, to: $0, fileName: (path as NSString).lastPathComponent)
+            }
+        }
         if let path = out.keypoints2D { try batch.write(path) { try Keypoints2DCSV.write(keypoints, to: $0) } }
         if let path = out.motion, let format {
             try batch.write(path) {
@@ -267,6 +292,9 @@ public final class PosePipeline {
         for path in job.outputs.moreMotion where MotionFormat(path: path) == nil {
             throw MHFormerError("\(path): unknown output extension (use .csv, .json, .trc or .bvh)")
         }
+        if let angles = job.outputs.angles, JointAngleFormat(path: angles) == nil {
+            throw MHFormerError("\(angles): unknown joint angle extension (use .csv, or .mot for OpenSim)")
+        }
         if job.outputs.scoreColumns, let format, format != .csv {
             throw MHFormerError("--scores adds columns to the CSV output only, not to \(format.rawValue) (the JSON output always has the scores)")
         }
@@ -328,7 +356,8 @@ public final class PosePipeline {
         inputs.append(("--weights", liftingWeights))
         let o = job.outputs
         try OutputPaths.checkDistinct(outputs: [("-o", o.motion)] + o.moreMotion.map { ("--format", $0) } + [("--keypoints-2d", o.keypoints2D), ("--attention-out", job.pose2D.attentionOutput),
-                                                ("--plot", o.plot), ("--overlay", o.overlay), ("--viewer", o.viewer)],
+                                                ("--plot", o.plot), ("--overlay", o.overlay), ("--viewer", o.viewer),
+                                                ("--angles", o.angles)],
                                       inputs: inputs)
     }
 
