@@ -12,7 +12,7 @@ struct Batch: ParsableCommand {
         INPUT is a video, a folder (searched recursively for video files; hidden entries and OUTDIR are \
         skipped) or a text file with one path per line (relative to the list's folder). Each video \
         ROOT/sub/clip.mp4 gets OUTDIR/sub/clip.csv (one file per --format), clip.2d.csv, clip.overlay.mp4 \
-        clip.plot.png and clip.viewer.html when asked, and clip.record.json: the input's size, time and SHA-256, the \
+        clip.plot.png, clip.viewer.html and clip.angles.csv when asked, and clip.record.json: the input's size, time and SHA-256, the \
         settings, the tool and weights versions, frames, timings and status. ROOT is the deepest folder \
         holding every video (or --input-root).
         A video whose record matches (same input contents, settings and version) is skipped and its \
@@ -50,6 +50,9 @@ struct Batch: ParsableCommand {
 
     @Flag(name: .long, help: "Also write each video's 3D viewer page (NAME.viewer.html; needs three.js: apt-get install -y libjs-three).")
     var viewer = false
+
+    @Flag(name: .long, help: "Also write each video's joint angles in degrees (NAME.angles.csv; the columns and conventions are in the README).")
+    var angles = false
 
     @Option(name: .long, help: "Videos run at once, each in its own process; the cores are split between them (OpenBLAS threads = cores / jobs unless --threads).")
     var jobs: Int = 1
@@ -143,7 +146,8 @@ struct Batch: ParsableCommand {
         template.outputs.viewer = viewer ? "check.html" : nil
         _ = try PosePipeline(template).validate()
         let settings = try BatchSettings(template: template, formats: try format.map(parseMotionFormat),
-                                         keypoints2D: keypoints2D, overlay: overlay, plot: plot, viewer: viewer)
+                                         keypoints2D: keypoints2D, overlay: overlay, plot: plot, viewer: viewer,
+                                         angles: angles)
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: output, isDirectory: &isFolder), !isFolder.boolValue {
             throw MHFormerError("\(output): exists and is not a folder (-o names the output folder)")

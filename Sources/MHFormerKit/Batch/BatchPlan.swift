@@ -3,7 +3,7 @@
 //   INPUT: a video file | a folder (searched recursively; hidden entries and OUTDIR skipped)
 //        | a text file listing one path per line (relative to the list's folder; '#' comments)
 //   OUTDIR/<path relative to the input root, extension dropped>.csv (.json, .trc, .bvh per format)
-//                                                      .2d.csv  .overlay.mp4  .plot.png  .viewer.html
+//                                                      .2d.csv  .overlay.mp4  .plot.png  .viewer.html  .angles.csv
 //                                                      .record.json   (BatchRecord)
 // The input root is the deepest folder holding every video of the batch (or --input-root), so the
 // output tree mirrors the input folders and equal names in different folders do not collide. Two
@@ -20,11 +20,12 @@ public struct BatchOutputs: Codable, Equatable, Sendable {
     public var overlay: String?
     public var plot: String?
     public var viewer: String?
+    public var angles: String?
     /// The video's BatchRecord, written last.
     public var record: String
 
     /// Every output but the record.
-    public var files: [String] { motion + [keypoints2d, overlay, plot, viewer].compactMap { $0 } }
+    public var files: [String] { motion + [keypoints2d, overlay, plot, viewer, angles].compactMap { $0 } }
 }
 
 public struct BatchVideo: Codable, Equatable, Sendable {
@@ -93,6 +94,7 @@ public struct BatchPlan: Sendable {
                             overlay: settings.overlay ? stem + ".overlay.mp4" : nil,
                             plot: settings.plot ? stem + ".plot.png" : nil,
                             viewer: settings.viewer ? stem + ".viewer.html" : nil,
+                            angles: settings.angles == true ? stem + ".angles.csv" : nil,
                             record: stem + ".record.json")
     }
 

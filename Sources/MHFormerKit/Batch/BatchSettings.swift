@@ -47,11 +47,15 @@ public struct BatchSettings: Codable, Equatable, Sendable {
     public var overlay = false
     public var plot = false
     public var viewer = false
+    /// Each video's joint angles (NAME.angles.csv): true, or nil for none. Optional so that records
+    /// written before the option existed still read, and a batch without it still matches them.
+    public var angles: Bool?
 
     /// The settings of `template` (a job with every option filled in but the input and output paths)
     /// with the defaults resolved to concrete files and hashed: the lifter's weights from
     /// `template.modelFolders`, BlazePose's folder likewise.
-    public init(template: PoseJob, formats: [MotionFormat], keypoints2D: Bool, overlay: Bool, plot: Bool, viewer: Bool = false) throws {
+    public init(template: PoseJob, formats: [MotionFormat], keypoints2D: Bool, overlay: Bool, plot: Bool, viewer: Bool = false,
+                angles: Bool = false) throws {
         let p = template.pose2D
         pose2dModel = p.model
         blazePoseFolder = BatchSettings.absolute(try BlazePoseEstimator.modelFolder(searching: template.blazePoseFolders))
@@ -97,6 +101,7 @@ public struct BatchSettings: Codable, Equatable, Sendable {
         self.overlay = overlay
         self.plot = plot
         self.viewer = viewer
+        self.angles = angles ? true : nil
         if scoreColumns && !unique.contains(.csv) {
             throw MHFormerError("--scores adds columns to the CSV output only: add --format csv")
         }
@@ -139,6 +144,7 @@ public struct BatchSettings: Codable, Equatable, Sendable {
         job.outputs.overlay = outputs.overlay
         job.outputs.plot = outputs.plot
         job.outputs.viewer = outputs.viewer
+        job.outputs.angles = outputs.angles
         return job
     }
 

@@ -263,6 +263,11 @@ struct BatchPlanTests {
         #expect(plan.videos.map(\.input) == [root + "/day1/a.mp4", root + "/day1/cam/a.mp4"])
         #expect(plan.videos[1].outputs.files == [root + "/out/cam/a.csv", root + "/out/cam/a.bvh", root + "/out/cam/a.2d.csv"])
         #expect(plan.videos[1].outputs.record == root + "/out/cam/a.record.json")
+        // --angles adds NAME.angles.csv, and the video's job writes it there.
+        s.angles = true
+        let withAngles = try BatchPlan.make(inputs: [root], outdir: root + "/out", settings: s)
+        #expect(withAngles.videos[1].outputs.files.last == root + "/out/cam/a.angles.csv")
+        #expect(s.job(video: withAngles.videos[1].input, outputs: withAngles.videos[1].outputs, threads: nil).outputs.angles == root + "/out/cam/a.angles.csv")
     }
 
     @Test("two videos of one folder differing only in extension keep it; outputs that would collide are refused")
