@@ -45,7 +45,8 @@ struct PeopleRunTests {
         let weights = try #require(try anyWeights(in: dir.url))
         let video = dir.path("late.mp4")
         try Self.sideBySide(video, rightHidden: [(0, 1)])
-        let r = try people(video, dir.path("o.csv"), ["--people", "all", "--keypoints-2d", dir.path("o_2d.csv")], weights: weights)
+        let r = try people(video, dir.path("o.csv"), ["--people", "all", "--keypoints-2d", dir.path("o_2d.csv"),
+                                                      "--angles", dir.path("o_angles.mot")], weights: weights)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("2 people found"), "\(r.stderr)")
         // Person 1 is the walker (left panel, x < 640) from frame 0; person 2 the boxer from about frame 25.
@@ -62,6 +63,9 @@ struct PeopleRunTests {
         let late = try read3DCSV(dir.path("o.p2.csv"))
         #expect(late.frames == Array(first..<50), "\(late.frames)")
         #expect(late.values.allSatisfy { $0.isFinite }, "rows of the span are all found or filled")
+        // The joint angles likewise, per person: a .mot row per frame with the person.
+        #expect(try parseMot(try String(contentsOfFile: dir.path("o_angles.p1.mot"), encoding: .utf8)).rows.count == 50)
+        #expect(try parseMot(try String(contentsOfFile: dir.path("o_angles.p2.mot"), encoding: .utf8)).rows.count == 50 - first)
         let late2D = try String(contentsOfFile: dir.path("o_2d.p2.csv"), encoding: .utf8).split(separator: "\n")
         #expect(late2D.count == 1 + 50 - first && late2D[1].hasPrefix("\(first),"), "\(late2D.prefix(2))")
         let times3D = try String(contentsOfFile: dir.path("o.p2.csv"), encoding: .utf8).split(separator: "\n")[1].split(separator: ",")
