@@ -156,13 +156,4 @@ public enum PeopleKeypointExtractor {
         case .center: return (a.meanCenterDistance, a.id) < (b.meanCenterDistance, b.id)
         }
     }
-
-    /// The people `people` and `order` pick among `tracks`, returned by ID (the rule the pipeline
-    /// applies as people finish, keeping the best N so far).
-    public static func choose(_ tracks: [PersonTrack2D], people: PeopleCount, order: PersonOrder) -> [PersonTrack2D] {
-        let ranked = tracks.sorted { ranksBefore($0.rank, $1.rank, order: order) }
-        let n: Int
-        switch people { case .all: n = ranked.count; case .count(let k): n = min(k, ranked.count) }
-        return ranked.prefix(n).sorted { $0.id < $1.id }
-    }
 }

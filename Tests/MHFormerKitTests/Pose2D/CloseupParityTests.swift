@@ -38,15 +38,27 @@ private func decodeFrames(_ url: URL) throws -> [RGBImage] {
     return frames
 }
 
-/// Pixel distances between `landmarks` (normalized) and reference frame `f` of `ref` ([N, 33, 3]: x, y in
-/// pixels, visibility), over the joints the reference calls visible (> 0.5) and places inside the frame.
-private func visibleErrors(_ landmarks: [PoseLandmark], _ ref: NpyArray, frame f: Int, width W: Int, height H: Int) -> [Float] {
-    (0..<33).compactMap { j in
+/// The joints of reference frame `f` of `ref` ([N, 33, 3]: x, y in pixels, visibility) that it calls
+/// visible (> 0.5) and places inside the W x H frame: the joints every comparison here counts.
+private func visibleJoints(_ ref: NpyArray, frame f: Int, width W: Int, height H: Int) -> [Int] {
+    (0..<33).filter { j in
         let rx = ref.values[(f * 33 + j) * 3], ry = ref.values[(f * 33 + j) * 3 + 1], vis = ref.values[(f * 33 + j) * 3 + 2]
-        guard vis > 0.5, rx >= 0, rx <= Float(W), ry >= 0, ry <= Float(H) else { return nil }
-        let dx = landmarks[j].x * Float(W) - rx, dy = landmarks[j].y * Float(H) - ry
+        return vis > 0.5 && rx >= 0 && rx <= Float(W) && ry >= 0 && ry <= Float(H)
+    }
+}
+
+/// Pixel distances between `landmarks` (normalized) and reference frame `f` of `ref`, over its visible joints.
+private func visibleErrors(_ landmarks: [PoseLandmark], _ ref: NpyArray, frame f: Int, width W: Int, height H: Int) -> [Float] {
+    visibleJoints(ref, frame: f, width: W, height: H).map { j in
+        let dx = landmarks[j].x * Float(W) - ref.values[(f * 33 + j) * 3], dy = landmarks[j].y * Float(H) - ref.values[(f * 33 + j) * 3 + 1]
         return (dx * dx + dy * dy).squareRoot()
     }
+}
+
+/// The largest difference of two rects' centres and sizes in pixels of a W x H image (`b`: x, y, w, h, rotation).
+private func rectPixelDistance(_ a: NormalizedRect, _ b: [Float], width W: Int, height H: Int) -> Float {
+    max(abs(a.xCenter - b[0]) * Float(W), abs(a.yCenter - b[1]) * Float(H),
+        abs(a.width - b[2]) * Float(W), abs(a.height - b[3]) * Float(H))
 }
 
 private func median(_ v: [Float]) -> Float {
@@ -160,11 +172,7 @@ enum OwnCloseupClip {
     /// Row `f` of a per-frame array, `n` values wide.
     static func row(_ a: NpyArray, _ f: Int, _ n: Int) -> [Float] { Array(a.values[(f * n)..<(f * n + n)]) }
     static func rect(_ v: [Float]) -> NormalizedRect { NormalizedRect(xCenter: v[0], yCenter: v[1], width: v[2], height: v[3], rotation: v[4]) }
-    /// The largest difference of two rects' centres and sizes in pixels.
-    static func pixelDistance(_ a: NormalizedRect, _ b: [Float]) -> Float {
-        max(abs(a.xCenter - b[0]) * Float(width), abs(a.yCenter - b[1]) * Float(height),
-            abs(a.width - b[2]) * Float(width), abs(a.height - b[3]) * Float(height))
-    }
+    static func pixelDistance(_ a: NormalizedRect, _ b: [Float]) -> Float { rectPixelDistance(a, b, width: width, height: height) }
 }
 
 @Suite("BlazePose on a close-up clip vs MediaPipe", .enabled(if: OwnCloseupClip.ready, OwnCloseupClip.skipReason))
@@ -301,10 +309,7 @@ enum SharedTrackClip {
         return frames
     }()
     static func array(_ key: String) throws -> NpyArray { try #require(ref[key], "track_0_15_stages.npz has no \(key)") }
-    static func pixelDistance(_ a: NormalizedRect, _ b: [Float]) -> Float {
-        max(abs(a.xCenter - b[0]) * Float(width), abs(a.yCenter - b[1]) * Float(height),
-            abs(a.width - b[2]) * Float(width), abs(a.height - b[3]) * Float(height))
-    }
+    static func pixelDistance(_ a: NormalizedRect, _ b: [Float]) -> Float { rectPixelDistance(a, b, width: width, height: height) }
 }
 
 @Suite("BlazePose tracking on track_0_15 vs MediaPipe", .enabled(if: SharedTrackClip.frames != nil, "needs ../shared/videos/closeups/track_0_15.mkv, the ffmpeg CLI and Models/blazepose"))
@@ -359,10 +364,7 @@ struct SharedTrackClipTests {
         let plain = try run(nudge: 0), nudged = try run(nudge: 1e-4)
         let ref = try Clip.array("landmarks_px")
         let moved: [Float] = (0..<Clip.frameCount).map { f in
-            (0..<33).filter { j in
-                let x = ref.values[(f * 33 + j) * 3], y = ref.values[(f * 33 + j) * 3 + 1]
-                return ref.values[(f * 33 + j) * 3 + 2] > 0.5 && x >= 0 && x <= Float(Clip.width) && y >= 0 && y <= Float(Clip.height)
-            }.map { (j: Int) -> Float in
+            visibleJoints(ref, frame: f, width: Clip.width, height: Clip.height).map { (j: Int) -> Float in
                 let dx = (plain[f][j].x - nudged[f][j].x) * Float(Clip.width), dy = (plain[f][j].y - nudged[f][j].y) * Float(Clip.height)
                 return (dx * dx + dy * dy).squareRoot()
             }.max() ?? 0
@@ -393,12 +395,7 @@ struct SharedTrackClipTests {
         let selfNoise: [(median: Float, p90: Float)] = (0..<runs).map { r in
             var v: [Float] = []
             for f in 0..<Clip.frameCount {
-                for j in 0..<33 {
-                    let x = ref.values[(f * 33 + j) * 3], y = ref.values[(f * 33 + j) * 3 + 1]
-                    if ref.values[(f * 33 + j) * 3 + 2] > 0.5, x >= 0, x <= Float(Clip.width), y >= 0, y <= Float(Clip.height) {
-                        v.append(noise.values[(r * Clip.frameCount + f) * 33 + j])
-                    }
-                }
+                for j in visibleJoints(ref, frame: f, width: Clip.width, height: Clip.height) { v.append(noise.values[(r * Clip.frameCount + f) * 33 + j]) }
             }
             v.sort()
             return (median(v), v[v.count * 9 / 10])
