@@ -36,7 +36,7 @@ struct Batch: ParsableCommand {
 
     @OptionGroup var lifting: LiftingOptions
 
-    @Option(name: .long, help: "Motion output format (csv, json, trc, bvh); repeat for several files per video. Default: csv.")
+    @Option(name: .long, help: "Motion output format (csv, json, trc, bvh, glb); repeat for several files per video. Default: csv.")
     var format: [String] = []
 
     @Flag(name: .customLong("keypoints-2d"), help: "Also write each video's 2D keypoints (NAME.2d.csv, the CSV `lift` reads).")

@@ -16,7 +16,7 @@ struct Lift: ParsableCommand {
         --keypoints-layout names the layout where the point count does not (25: body25 or body25b).
         mediapipe: a CSV with frame and <landmark>_x, <landmark>_y for MediaPipe's 33 landmarks, normalised to the image.
         OpenPose and COCO results store no image size: give --image-size WIDTHxHEIGHT.
-        Output (.csv): frame, time_s, <joint>_x, <joint>_y, <joint>_z in metres; also .json, .trc, .bvh.
+        Output (.csv): frame, time_s, <joint>_x, <joint>_y, <joint>_z in metres; also .json, .trc, .bvh, .glb.
         --scores adds <joint>_score columns to the CSV.
         The joints are refitted to a rigid skeleton unless --no-rigid-skeleton is given.
         """)
@@ -33,7 +33,7 @@ struct Lift: ParsableCommand {
     @Option(name: .long, help: "Image size in pixels, WIDTHxHEIGHT (e.g. 1920x1080), for keypoint files that do not store it (OpenPose, COCO results, a MediaPipe CSV without width/height columns).")
     var imageSize: String?
 
-    @Option(name: [.short, .long], help: "3D output file: .csv, .json, .trc (OpenSim markers, Y up) or .bvh (skeleton with rotations, Y up).")
+    @Option(name: [.short, .long], help: "3D output file: .csv, .json, .trc (OpenSim markers, Y up), .bvh (skeleton with rotations, Y up) or .glb (glTF: skinned rig and animation, world frame).")
     var output: String
 
     @OptionGroup var lifting: LiftingOptions
@@ -61,6 +61,7 @@ struct Lift: ParsableCommand {
             var job = PoseJob(input: .keypointsFile(keypoints, format: inputFormat, imageSize: size, layout: layout))
             try lifting.apply(to: &job)
             try files.apply(to: &job, output: output)
+            lifting.applyDefaultCoordinates(to: &job)
             let r = try PosePipeline(job).run()
             for warning in r.inputWarnings { printError("warning: \(warning)") }
             if r.framesWithUndetectedPoints > 0 {

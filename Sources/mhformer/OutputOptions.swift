@@ -10,8 +10,11 @@ struct LiftingOptions: ParsableArguments {
     @Option(name: .long, help: "MHFormer weights (.safetensors). Default: the project's Models/mhformer-cmu-T*.safetensors.")
     var weights: String?
 
-    @Option(name: .long, help: "camera: root-relative camera frame (x right, y down, z forward); world: the scene, with the root's trajectory, Y up, the ground at 0; demo: the official MHFormer demo's upright frame (root-relative, z up).")
-    var coords: String = "camera"
+    @Option(name: .long, help: "camera: root-relative camera frame (x right, y down, z forward); world: the scene, with the root's trajectory, Y up, the ground at 0; demo: the official MHFormer demo's upright frame (root-relative, z up). Default: camera; world for a .glb output.")
+    var coords: String?
+
+    @Option(name: .long, help: "The skeleton of .bvh and .glb outputs: h36m (the 17 joints, default), mixamo (mixamorig:Hips, Spine..., T-pose), unreal (UE mannequin: root, pelvis, spine_01..., A-pose) or rigify (Blender's metarig: spine, spine.001..., T-pose). Extra spine joints, clavicles and feet are placed from the 17 joints (docs/rigs.md).")
+    var rig: String = "h36m"
 
     @Flag(name: .long, help: "World frame with Z up (X right, Y away from the camera) instead of Y up.")
     var zUp = false
@@ -62,9 +65,13 @@ struct LiftingOptions: ParsableArguments {
     /// Fills the job's lifting and post-processing settings from these options (the checks of their
     /// values are PosePipeline.validate's, so library users get the same).
     func apply(to job: inout PoseJob) throws {
-        guard let frame = CoordinateFrame(rawValue: coords) else {
-            throw MHFormerError("--coords: unknown value '\(coords)' (camera, world or demo)")
+        guard let frame = CoordinateFrame(rawValue: coords ?? "camera") else {
+            throw MHFormerError("--coords: unknown value '\(coords!)' (camera, world or demo)")
         }
+        guard let preset = RigPreset(rawValue: rig.lowercased()) else {
+            throw MHFormerError("--rig: unknown preset '\(rig)' (\(RigPreset.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        job.outputs.rig = preset
         job.lifting.weights = weights
         job.lifting.flip = !noFlip
         job.lifting.threads = threads
@@ -82,11 +89,19 @@ struct LiftingOptions: ParsableArguments {
         job.outputs.contactColumns = contacts
         job.modelFolders = ModelFolders.candidates(executable: CommandLine.arguments[0])
     }
+
+    /// A character animation (.glb) is written in the world frame unless --coords says otherwise:
+    /// standing on the ground and walking through the scene, as glTF viewers and game engines expect.
+    /// (BVH keeps the camera frame by default, as before.) Call after the outputs are set.
+    func applyDefaultCoordinates(to job: inout PoseJob) {
+        guard coords == nil, let motion = job.outputs.motion, (job.outputs.format ?? MotionFormat(path: motion)) == .glb else { return }
+        job.post.coordinates = .world
+    }
 }
 
 /// One job's extra files and the motion file's format (`run`, `lift`).
 struct FileOutputOptions: ParsableArguments {
-    @Option(name: .long, help: "Output format (csv, json, trc, bvh); default: from the output file's extension.")
+    @Option(name: .long, help: "Output format (csv, json, trc, bvh, glb); default: from the output file's extension.")
     var format: String?
 
     @Option(name: .long, help: "Also write a video to check the result by eye: the frames with the 2D skeleton beside the 3D skeleton (.mp4).")
@@ -113,7 +128,7 @@ struct FileOutputOptions: ParsableArguments {
 
 func parseMotionFormat(_ text: String) throws -> MotionFormat {
     guard let f = MotionFormat(rawValue: text.lowercased()) else {
-        throw MHFormerError("--format: unknown format '\(text)' (csv, json, trc or bvh)")
+        throw MHFormerError("--format: unknown format '\(text)' (csv, json, trc, bvh or glb)")
     }
     return f
 }

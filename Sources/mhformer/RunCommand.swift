@@ -19,7 +19,7 @@ struct Run: ParsableCommand {
     @Argument(help: "Video file (any container and codec FFmpeg decodes).")
     var video: String
 
-    @Option(name: [.short, .long], help: "3D output file (.csv, .json, .trc, .bvh). Default: <video name>_3d.csv in the current folder.")
+    @Option(name: [.short, .long], help: "3D output file (.csv, .json, .trc, .bvh, .glb). Default: <video name>_3d.csv in the current folder.")
     var output: String?
 
     @Option(name: .customLong("keypoints-2d"), help: "Also write the 2D keypoints (the CSV `lift` reads).")
@@ -40,6 +40,7 @@ struct Run: ParsableCommand {
             let out = output ?? (((video as NSString).lastPathComponent as NSString).deletingPathExtension + "_3d.csv")
             try lifting.apply(to: &job)
             try files.apply(to: &job, output: out)
+            lifting.applyDefaultCoordinates(to: &job)
             try pose2D.apply(to: &job)
             job.pose2D.attentionOutput = attentionOut
             job.outputs.keypoints2D = keypoints2D

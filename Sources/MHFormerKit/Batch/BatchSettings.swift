@@ -50,6 +50,8 @@ public struct BatchSettings: Codable, Equatable, Sendable {
     /// Each video's joint angles (NAME.angles.csv): true, or nil for none. Optional so that records
     /// written before the option existed still read, and a batch without it still matches them.
     public var angles: Bool?
+    /// The rig preset of BVH and GLB files (RigPreset's name), nil for h36m: optional for the same reason.
+    public var rig: String?
 
     /// The settings of `template` (a job with every option filled in but the input and output paths)
     /// with the defaults resolved to concrete files and hashed: the lifter's weights from
@@ -102,6 +104,7 @@ public struct BatchSettings: Codable, Equatable, Sendable {
         self.plot = plot
         self.viewer = viewer
         self.angles = angles ? true : nil
+        self.rig = template.outputs.rig == .h36m ? nil : template.outputs.rig.rawValue
         if scoreColumns && !unique.contains(.csv) {
             throw MHFormerError("--scores adds columns to the CSV output only: add --format csv")
         }
@@ -145,6 +148,7 @@ public struct BatchSettings: Codable, Equatable, Sendable {
         job.outputs.plot = outputs.plot
         job.outputs.viewer = outputs.viewer
         job.outputs.angles = outputs.angles
+        job.outputs.rig = rig.flatMap(RigPreset.init(rawValue:)) ?? .h36m
         return job
     }
 

@@ -29,8 +29,14 @@ public enum BVH {
     /// taken across x (otherwise the matrix is not a rotation and the BVH cannot encode the fit).
     static func branchFrame(_ joint: Int, _ p: (Int) -> [Double]) -> Mat3 {
         let (left, right, upChild) = joint == 0 ? (4, 1, 7) : (11, 14, 9)
-        let upVector = sub(p(upChild), p(joint))
-        var x = sub(p(left), p(right))
+        return frame(origin: p(joint), left: p(left), right: p(right), up: p(upChild))
+    }
+
+    /// The frame (columns x, y, z) with x from `right` towards `left` and y towards `up` from
+    /// `origin`, made orthogonal to x; always a rotation (see branchFrame).
+    static func frame(origin: [Double], left: [Double], right: [Double], up: [Double]) -> Mat3 {
+        let upVector = sub(up, origin)
+        var x = sub(left, right)
         if dot(x, x) < 1e-18 { x = perpendicular(to: upVector) }
         x = normalised(x)
         var y = sub(upVector, x.map { $0 * dot(upVector, x) })
@@ -157,6 +163,43 @@ public enum BVH {
             for j in order {
                 let local = j == 0 ? global[0] : global[Skeleton.parents[j]].transposed * global[j]
                 values += local.eulerZXYDegrees
+            }
+            text += values.map(f6).joined(separator: " ") + "\n"
+        }
+        return text
+    }
+
+    /// The BVH text of a rig preset's fit (RigFit), Y up, metres: the preset's joint names and parent
+    /// chain, its rest pose as offsets, the same channel layout as `render` (the joint carrying the
+    /// motion, when it is not the root, gets position channels too: Unreal's pelvis under `root`).
+    public static func render(_ fit: RigFit, fps: Double) -> String {
+        let parents = fit.preset.parents
+        let kids = parents.indices.map { j in parents.indices.filter { parents[$0] == j } }
+        var order = [Int]()
+        var text = "HIERARCHY\n"
+        func emit(_ j: Int, _ depth: Int) {
+            order.append(j)
+            let pad = String(repeating: "  ", count: depth)
+            let joint = fit.joints[j]
+            let o = j == fit.motionRoot ? [0.0, 0, 0] : fit.offsets[j]
+            let channels = j == fit.motionRoot ? "6 Xposition Yposition Zposition Zrotation Xrotation Yrotation" : "3 Zrotation Xrotation Yrotation"
+            text += "\(pad)\(depth == 0 ? "ROOT" : "JOINT") \(joint.name)\n\(pad){\n\(pad)  OFFSET \(f6(o[0])) \(f6(o[1])) \(f6(o[2]))\n\(pad)  CHANNELS \(channels)\n"
+            if kids[j].isEmpty {
+                // End site: to the aim point (head, toes), else a short stub along the bone.
+                let length = joint.aim != nil ? fit.aimLengths[j] : 0.08
+                let d = dot(joint.restAim, joint.restAim) > 0 ? normalised(joint.restAim).map { $0 * length } : [0, 0.08, 0]
+                text += "\(pad)  End Site\n\(pad)  {\n\(pad)    OFFSET \(f6(d[0])) \(f6(d[1])) \(f6(d[2]))\n\(pad)  }\n"
+            }
+            for c in kids[j] { emit(c, depth + 1) }
+            text += "\(pad)}\n"
+        }
+        for root in parents.indices where parents[root] < 0 { emit(root, 0) }
+        text += "MOTION\nFrames: \(fit.frames)\nFrame Time: \(f6(1 / fps))\n"
+        for i in 0..<fit.frames {
+            var values = [Double]()
+            for j in order {
+                if j == fit.motionRoot { values += fit.rootPositions[i] }
+                values += fit.localEulerZXY(i, j)
             }
             text += values.map(f6).joined(separator: " ") + "\n"
         }

@@ -3,12 +3,17 @@
 //   .csv  the tool's own table (Pose3DCSV)
 //   .json metadata (fps, units, axes, joint names, parents) and per frame the joints and scores
 //   .trc  OpenSim's marker format (Y up)
-//   .bvh  a 17-joint skeleton with rotations (Y up), for Blender, Maya, Unity (BVH.swift)
+//   .bvh  a skeleton with rotations (Y up), for Blender, Maya, Unity (BVH.swift): the 17 joints, or
+//         a rig preset's joints (RigPreset)
+//   .glb  glTF 2.0 binary: the rig preset's skeleton, a skinned mannequin and the animation (GLB.swift)
 
 import Foundation
 
 public enum MotionFormat: String, CaseIterable, Sendable {
-    case csv, json, trc, bvh
+    case csv, json, trc, bvh, glb
+
+    /// Formats that carry a skeleton with rotations (a rig preset applies to them).
+    public var isRig: Bool { self == .bvh || self == .glb }
 
     /// The format named by a file's extension, if any.
     public init?(path: String) {
@@ -36,16 +41,23 @@ public enum MotionWriter {
     /// `fileName`: the name the TRC header records (default: `path`'s; a staged output gives its final one).
     /// `contactColumns`: the CSV also gets the foot contacts (`pose.footContacts`); JSON always has
     /// them when the sequence has them.
+    /// `rig`: the skeleton BVH and GLB carry (h36m: the 17 joints).
     public static func write(_ pose: Pose3DSequence, scores: [Float]?, description: MotionDescription,
-                             format: MotionFormat, scoreColumns: Bool = false, contactColumns: Bool = false,
+                             format: MotionFormat, rig: RigPreset = .h36m, scoreColumns: Bool = false, contactColumns: Bool = false,
                              to path: String, fileName: String? = nil) throws {
         switch format {
         case .csv: try Pose3DCSV.write(pose, scores: scoreColumns ? scores : nil, contacts: contactColumns, to: path)
         case .json: try AtomicFile.write(json(pose, scores: scores, description: description), to: path)
         case .trc: try AtomicFile.write(trc(pose, description: description, fileName: fileName ?? (path as NSString).lastPathComponent), to: path)
-        case .bvh:
+        case .bvh where rig == .h36m:
             let fit = BVH.fit(positions: pose.joints.map(Double.init), present: pose.present, scores: scores)
             try AtomicFile.write(BVH.render(fit, fps: description.fps), to: path)
+        case .bvh:
+            let fit = RigFit.fit(positions: pose.joints.map(Double.init), present: pose.present, scores: scores, preset: rig)
+            try AtomicFile.write(BVH.render(fit, fps: description.fps), to: path)
+        case .glb:
+            let fit = RigFit.fit(positions: pose.joints.map(Double.init), present: pose.present, scores: scores, preset: rig)
+            try AtomicFile.write(GLB.encode(fit, times: GLB.animationTimes(pose.times, fps: description.fps)), to: path)
         }
     }
 
@@ -119,11 +131,11 @@ public enum MotionWriter {
 
 extension MotionWriter {
     /// Writes joints expressed in `coordinates` in the chosen format, with the axes described in the
-    /// file's metadata. TRC and BVH readers expect Y up: camera-frame joints (y down, z forward) are
+    /// file's metadata. TRC, BVH and glTF readers expect Y up: camera-frame joints (y down, z forward) are
     /// turned to (x, -y, -z), Z-up frames to (x, z, -y); both right-handed.
     public static func write(_ pose: Pose3DSequence, scores: [Float]?, scoreColumns: Bool = false, contactColumns: Bool = false,
-                             coordinates: CoordinateFrame, zUp: Bool, fps: Double, format: MotionFormat, to path: String,
-                             fileName: String? = nil) throws {
+                             coordinates: CoordinateFrame, zUp: Bool, fps: Double, format: MotionFormat, rig: RigPreset = .h36m,
+                             to path: String, fileName: String? = nil) throws {
         var pose = pose
         var axes: String
         switch coordinates {
@@ -132,7 +144,7 @@ extension MotionWriter {
         case .demo: axes = "x, y horizontal, z up (the official MHFormer demo's frame)"
         }
         let isZUp = coordinates == .demo || (coordinates == .world && zUp)
-        if format == .trc || format == .bvh, coordinates == .camera || isZUp {
+        if format == .trc || format.isRig, coordinates == .camera || isZUp {
             for k in stride(from: 0, to: pose.joints.count, by: 3) {
                 let (y, z) = (pose.joints[k + 1], pose.joints[k + 2])
                 if coordinates == .camera { pose.joints[k + 1] = -y; pose.joints[k + 2] = -z }
@@ -141,7 +153,7 @@ extension MotionWriter {
             axes = "Y up"
         }
         let description = MotionDescription(coordinates: coordinates.rawValue, axes: axes, rootRelative: coordinates != .world, fps: fps)
-        try write(pose, scores: scores, description: description, format: format, scoreColumns: scoreColumns,
+        try write(pose, scores: scores, description: description, format: format, rig: rig, scoreColumns: scoreColumns,
                   contactColumns: contactColumns, to: path, fileName: fileName)
     }
 }

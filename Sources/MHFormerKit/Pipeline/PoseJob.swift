@@ -86,13 +86,16 @@ public struct PoseJob: Sendable {
     }
 
     public struct Outputs: Sendable {
-        /// The 3D joints (.csv, .json, .trc, .bvh); nil: nothing written, the result holds them.
+        /// The 3D joints (.csv, .json, .trc, .bvh, .glb); nil: nothing written, the result holds them.
         public var motion: String?
         /// The format of `motion`; nil: from its extension.
         public var format: MotionFormat?
         /// Further 3D outputs, each in the format its extension names (`mhformer batch --format csv
         /// --format bvh`): the same joints as `motion`, written and committed with it.
         public var moreMotion: [String] = []
+        /// The skeleton BVH and GLB files carry: bone names, parent chain and rest pose (RigPreset);
+        /// h36m: the 17 joints.
+        public var rig = RigPreset.h36m
         /// CSV only: 17 `<joint>_score` columns after the coordinates.
         public var scoreColumns = false
         /// CSV only: `left_foot_contact,right_foot_contact` (0/1) from the motion stage, last.

@@ -207,7 +207,7 @@ public final class PosePipeline {
         if let path = out.motion, let format {
             try batch.write(path) {
                 try MotionWriter.write(final, scores: keypoints.scores, scoreColumns: out.scoreColumns, contactColumns: out.contactColumns,
-                                       coordinates: post.coordinates, zUp: post.zUp, fps: rate, format: format, to: $0,
+                                       coordinates: post.coordinates, zUp: post.zUp, fps: rate, format: format, rig: out.rig, to: $0,
                                        fileName: (path as NSString).lastPathComponent)
             }
         }
@@ -216,7 +216,7 @@ public final class PosePipeline {
             try batch.write(path) {
                 try MotionWriter.write(final, scores: keypoints.scores, scoreColumns: out.scoreColumns && format == .csv,
                                        contactColumns: out.contactColumns && format == .csv, coordinates: post.coordinates,
-                                       zUp: post.zUp, fps: rate, format: format, to: $0, fileName: (path as NSString).lastPathComponent)
+                                       zUp: post.zUp, fps: rate, format: format, rig: out.rig, to: $0, fileName: (path as NSString).lastPathComponent)
             }
         }
         if let path = out.plot {
@@ -285,12 +285,18 @@ public final class PosePipeline {
         var format: MotionFormat?
         if let motion = job.outputs.motion {
             guard let f = job.outputs.format ?? MotionFormat(path: motion) else {
-                throw MHFormerError("\(motion): unknown output extension (use .csv, .json, .trc or .bvh, or --format)")
+                throw MHFormerError("\(motion): unknown output extension (use .csv, .json, .trc, .bvh or .glb, or --format)")
             }
             format = f
         }
         for path in job.outputs.moreMotion where MotionFormat(path: path) == nil {
-            throw MHFormerError("\(path): unknown output extension (use .csv, .json, .trc or .bvh)")
+            throw MHFormerError("\(path): unknown output extension (use .csv, .json, .trc, .bvh or .glb)")
+        }
+        if job.outputs.rig != .h36m {
+            let formats = [format].compactMap { $0 } + job.outputs.moreMotion.compactMap { MotionFormat(path: $0) }
+            if !formats.contains(where: \.isRig) {
+                throw MHFormerError("--rig \(job.outputs.rig.rawValue) names the skeleton of a .bvh or .glb output; the motion is written as \(formats.isEmpty ? "nothing" : formats.map(\.rawValue).joined(separator: ", "))")
+            }
         }
         if let angles = job.outputs.angles, JointAngleFormat(path: angles) == nil {
             throw MHFormerError("\(angles): unknown joint angle extension (use .csv, or .mot for OpenSim)")
