@@ -186,7 +186,7 @@ def print_table(title, rows, frames):
 
 
 def print_markdown(summary, per_clip):
-    """The README's tables: pooled per group, then one line per clip."""
+    """docs/accuracy.md's tables: pooled per group, then one line per clip."""
     mm = lambda m, c: f"{np.mean(m[c]) * 1000:.1f}" if c in m else "-"  # noqa: E731
     print("\n| clips | method | MPJPE | P-MPJPE | limb P-MPJPE | limb-bone CV |\n|---|---|---|---|---|---|")
     for gname, rows in summary.items():
@@ -227,7 +227,7 @@ def main():
     ap.add_argument("--mediapipe-python", default="/tmp/mpvenv/bin/python")
     ap.add_argument("--install-mediapipe", action="store_true", help="make /tmp/mpvenv with mediapipe==0.10.14")
     ap.add_argument("--json", default=None, help="also write the pooled numbers here")
-    ap.add_argument("--markdown", action="store_true", help="also print the README's tables (markdown)")
+    ap.add_argument("--markdown", action="store_true", help="also print docs/accuracy.md's tables (markdown)")
     ap.add_argument("--real-video", default=str(REPO / ".." / "shared" / "videos" / "skater.mp4"),
                     help="real footage without ground truth: bone CV only ('' to skip)")
     a = ap.parse_args()

@@ -13,7 +13,7 @@ same frames, decoded by OpenCV, in a Python that has mediapipe==0.10.14 (--insta
 one in /tmp/mpvenv from PyPI). Ratios > 1 mean mhformer is faster. The machine's load from other
 processes is printed before and after: two BLAS threads collapse when another process is busy.
 --repeat N measures everything N times in turn (reference, then each thread count) and prints the spread
-(min / median / max) of each figure: the README quotes the median of three runs and their range.
+(min / median / max) of each figure: docs/speed.md quotes the median of three runs and their range.
 --baseline-tool runs another build (e.g. the previous commit's release binary) right after each
 run and prints the ratio of total frames/s (> 1: this build is faster).
 """

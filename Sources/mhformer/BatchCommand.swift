@@ -51,7 +51,7 @@ struct Batch: ParsableCommand {
     @Flag(name: .long, help: "Also write each video's 3D viewer page (NAME.viewer.html; needs three.js: apt-get install -y libjs-three).")
     var viewer = false
 
-    @Flag(name: .long, help: "Also write each video's joint angles in degrees (NAME.angles.csv; the columns and conventions are in the README).")
+    @Flag(name: .long, help: "Also write each video's joint angles in degrees (NAME.angles.csv; the columns and conventions are in docs/joint-angles.md).")
     var angles = false
 
     @Option(name: .long, help: "Videos run at once, each in its own process; the cores are split between them (OpenBLAS threads = cores / jobs unless --threads).")

@@ -110,7 +110,7 @@ struct FileOutputOptions: ParsableArguments {
     @Option(name: .long, help: "Also write a PNG with a few frames' 3D poses in a grid.")
     var plot: String?
 
-    @Option(name: .long, help: "Also write the joint angles in degrees, per frame: pelvis and trunk tilt, obliquity/bending and rotation, hip and shoulder flexion and abduction, knee and elbow flexion (no ankles: the 17 joints have no foot). .csv (frame,time_s,<angle>...) or .mot (OpenSim's motion file); the conventions are in the README. The vertical is the world frame's whatever --coords says.")
+    @Option(name: .long, help: "Also write the joint angles in degrees, per frame: pelvis and trunk tilt, obliquity/bending and rotation, hip and shoulder flexion and abduction, knee and elbow flexion (no ankles: the 17 joints have no foot). .csv (frame,time_s,<angle>...) or .mot (OpenSim's motion file); the conventions are in docs/joint-angles.md. The vertical is the world frame's whatever --coords says.")
     var angles: String?
 
     @Option(name: .long, help: "Also write one HTML page to look at the capture in 3D: turn it with the mouse, play it at the video's times, scrub frames; the overlay (or the video) beside it. Opens from disk in a browser; needs three.js (apt-get install -y libjs-three).")

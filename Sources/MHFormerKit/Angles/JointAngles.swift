@@ -1,6 +1,6 @@
 // Joint angles in degrees from the 17 Human3.6M joints (`--angles`): hips, knees, shoulders,
 // elbows, pelvis and trunk, per frame. The conventions follow OpenSim's gait models and the ISB
-// as far as 17 joints allow (the README's "Joint angles" table says where they differ):
+// as far as 17 joints allow (docs/joint-angles.md's conventions table says where they differ):
 //
 //   segment frames (right-handed, like OpenSim's bodies): X anterior, Y superior, Z to the right
 //     pelvis  Z: left hip → right hip; Y: pelvis → spine, made perpendicular to Z; X = Y × Z

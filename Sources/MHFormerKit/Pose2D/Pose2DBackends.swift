@@ -62,12 +62,12 @@ public enum Pose2DBackends {
     public static let all: [Backend] = [
         Backend(name: "blazepose", weightsHelp: nil, flipTestDefault: nil, topDown: nil),
         // ViTPose's flip test doubles its time for a small gain: off unless asked for.
-        Backend(name: "vitpose", weightsHelp: "FOLDER (config.json + model.safetensors, see README: ViTPose backend)",
+        Backend(name: "vitpose", weightsHelp: "FOLDER (config.json + model.safetensors, see docs/models.md: ViTPose backend)",
                 flipTestDefault: false) { o in
             try ViTPose(directory: try o.requireWeights("vitpose"))
         },
         // TransPose's reference (its official inference) always flip-tests: on unless turned off.
-        Backend(name: "transpose", weightsHelp: "FILE.safetensors (see README: TransPose checkpoints)", flipTestDefault: true,
+        Backend(name: "transpose", weightsHelp: "FILE.safetensors (see docs/models.md: TransPose)", flipTestDefault: true,
                 recordsAttention: true) { o in
             TransPoseVideoEstimator(model: try TransPoseModel(path: try o.requireWeights("transpose")), keepAttention: o.keepAttention)
         },

@@ -1,5 +1,5 @@
 // Joint angles (`--angles`): the definitions on constructed poses (upright = 0, a bent knee reads
-// its bend, signs as the README's table says), the files (.csv like the 3D CSV, OpenSim's .mot
+// its bend, signs as docs/joint-angles.md's table says), the files (.csv like the 3D CSV, OpenSim's .mot
 // header), bad paths refused, and the sample walk against the angles of its ground truth 3D.
 
 import Foundation
@@ -253,7 +253,7 @@ struct JointAngleSampleTests {
             table += String(format: "%@ | %.1f | %+.1f | %.0f to %.0f\n", name, mae[name]!, errors.reduce(0, +) / 200, column.min()!, column.max()!)
         }
         print("joint angles on the sample walk vs ground truth:\n" + table)
-        // Bounds a little above what was measured (README's table: 5 to 22 degrees, the arms worst).
+        // Bounds a little above what was measured (docs/joint-angles.md's table: 5 to 22 degrees, the arms worst).
         let bounds: [String: Double] = [
             "pelvis_tilt": 7, "pelvis_obliquity": 7, "pelvis_rotation": 8,
             "trunk_flexion": 6.5, "trunk_lateral_bending": 7.5, "trunk_rotation": 10,

@@ -1,7 +1,7 @@
 // The world frame on the sample video's exact ground truth (Samples/cmu131_walk_*: CMU mocap seen by
 // a known camera): how far the recovered root trajectory and the world-frame joints are from the
 // truth, (a) from the true root-relative 3D (the geometry alone), (b) from MHFormer's 3D on the exact
-// 2D, (c) from MHFormer's 3D on BlazePose's 2D (the whole pipeline). Prints the README's table.
+// 2D, (c) from MHFormer's 3D on BlazePose's 2D (the whole pipeline). Prints docs/accuracy.md's table.
 
 import Foundation
 import Testing

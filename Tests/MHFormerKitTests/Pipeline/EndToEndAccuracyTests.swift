@@ -1,7 +1,7 @@
 // End-to-end accuracy on the project's sample video (a figure rendered from CMU motion capture of a
 // validation subject, so the model never saw this motion or body): MPJPE and P-MPJPE of the 3D
 // joints against the exact ground truth, from the video (BlazePose 2D) and from the exact 2D, and
-// what One Euro smoothing does to error and jitter. Prints the README's table rows.
+// what One Euro smoothing does to error and jitter. Prints docs/accuracy.md's table rows.
 
 import Foundation
 import Testing

@@ -1,47 +1,47 @@
-// The README's library example, compiled and run: the code between the markers below must be the
-// README's swift block, line for line, and its result must be what `mhformer run` writes for the
+// The library example of docs/library.md, compiled and run: the code between the markers below must
+// be that page's swift block, line for line, and its result must be what `mhformer run` writes for the
 // same video and options.
 
 import Foundation
 import MHFormerKit
 import Testing
 
-/// The README example as a function (the lines between the markers are compared with the README).
+/// The docs/library.md example as a function (the lines between the markers are compared with that page).
 func readmeExample() throws -> PoseJobResult {
-    // README example begin
+    // docs/library.md example begin
     var job = PoseJob(input: .video("Samples/cmu131_walk.mp4"))
     job.post.coordinates = .world                  // the scene, Y up, ground at 0 (default: .camera)
     // job.outputs.motion = "walk.bvh"             // also write a file: .csv, .json, .trc or .bvh
     let result = try PosePipeline(job).run()
     let wrist = result.pose.joint(0, .leftWrist)   // metres, frame 0
     print("\(result.frames) frames, \(result.detectedFrames) with a person; left wrist at \(wrist)")
-    // README example end
+    // docs/library.md example end
     return result
 }
 
-@Suite("README library example")
+@Suite("docs/library.md library example")
 struct ReadmeExampleTests {
-    @Test("the README's swift block is the code this test runs")
+    @Test("docs/library.md's swift block is the code this test runs")
     func sameCode() throws {
-        let readme = try String(contentsOf: Paths.repo.appendingPathComponent("README.md"), encoding: .utf8)
-        let afterMarker = try #require(readme.range(of: "<!-- library-example:")).upperBound
-        let fence = try #require(readme.range(of: "```swift\n", range: afterMarker..<readme.endIndex))
-        let end = try #require(readme.range(of: "```", range: fence.upperBound..<readme.endIndex))
-        let readmeLines = readme[fence.upperBound..<end.lowerBound].split(separator: "\n").map(String.init)
+        let page = try String(contentsOf: Paths.repo.appendingPathComponent("docs/library.md"), encoding: .utf8)
+        let afterMarker = try #require(page.range(of: "<!-- library-example:")).upperBound
+        let fence = try #require(page.range(of: "```swift\n", range: afterMarker..<page.endIndex))
+        let end = try #require(page.range(of: "```", range: fence.upperBound..<page.endIndex))
+        let pageLines = page[fence.upperBound..<end.lowerBound].split(separator: "\n").map(String.init)
             .filter { !$0.hasPrefix("import ") && !$0.isEmpty }
 
         let source = try String(contentsOfFile: #filePath, encoding: .utf8)
-        let begin = try #require(source.range(of: "// README example begin\n"))
-        let stop = try #require(source.range(of: "    // README example end"))
+        let begin = try #require(source.range(of: "// docs/library.md example begin\n"))
+        let stop = try #require(source.range(of: "    // docs/library.md example end"))
         let testLines = source[begin.upperBound..<stop.lowerBound].split(separator: "\n")
             .map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : String($0) }
-        #expect(readmeLines == testLines)
+        #expect(pageLines == testLines)
     }
 
     @Test("runs, and gives what `mhformer run --coords world` writes",
           .enabled(if: DefaultWeights.find() != nil && SampleVideo.ready, "needs Models/mhformer-cmu-T*.safetensors and BlazePose's models"))
     func runsLikeTheCommandLine() throws {
-        // The example's relative paths are the repository's, as in the README.
+        // The example's relative paths are the repository's, as in docs/library.md.
         // One OpenBLAS thread here and in the command: BlazePose's keypoints move by up to 8 px on this
         // clip between 1 and 2 threads (sgemm's summation order, amplified by tracking). The parity
         // suites set 1 too, so a parallel test cannot change it under this one.

@@ -7,7 +7,7 @@
 // The points are COCO-17 in COCO's order (51 values), or HALPE_26 (78) or COCO-WholeBody (399), which begin
 // with COCO-17 and add the feet (KeypointLayout), in pixels.
 //
-// Rules (README, "2D keypoint files"):
+// Rules (docs/lift-and-2d-formats.md, "2D keypoint files from other tools"):
 // - Frame number = image_id: an integer, or (AlphaPose) a file name whose stem ends in digits,
 //   "000123.jpg" → 123. Missing numbers become frames without a person, as does an image of the
 //   dataset's "images" without an annotation.

@@ -8,7 +8,7 @@
 // 18 COCO-18, 17 COCO-17, 26 HALPE_26, 133 COCO-WholeBody, 33 MediaPipe; 25 points are BODY_25 or
 // BODY_25B, told apart by the data (KeypointLayout.resolve) or given (--keypoints-layout).
 //
-// Rules (README, "2D keypoint files"):
+// Rules (docs/lift-and-2d-formats.md, "2D keypoint files from other tools"):
 // - Frame files: every `*.json` in the folder (not hidden ones), whatever the prefix; the frame number
 //   is the last number in the name (`cam03.0012.json` → 12, `x_000000000012_keypoints.json` → 12);
 //   files are sorted by it. A name without a number, or a number twice, is an error. Missing
