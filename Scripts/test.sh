@@ -13,6 +13,17 @@ if ! command -v chromium >/dev/null 2>&1; then
         || echo "test: Chromium not installed: the viewer's browser test will skip" >&2
 fi
 
+# Blender (Debian's 3.4, about 30 s to install) imports the BVH and GLB exports in tests (BVHTests,
+# RigExportTests); its glTF importer needs numpy. pygltflib validates the GLBs (Scripts/check-gltf.py).
+# The tests skip without them.
+if ! command -v blender >/dev/null 2>&1 || ! python3 -c "import numpy" 2>/dev/null; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    install_blender() { DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq blender python3-numpy >/dev/null 2>&1; }
+    install_blender || { $SUDO apt-get update -qq >/dev/null 2>&1 && install_blender; } \
+        || echo "test: Blender not installed: the Blender import tests will skip" >&2
+fi
+python3 -c "import pygltflib" 2>/dev/null || pip install -q pygltflib || echo "test: pygltflib not installed: the glTF validation test will skip" >&2
+
 # The training code's tests (PyTorch model parity with the official fixtures, data pipeline).
 python3 -c "import torch" 2>/dev/null || pip install -q -r Training/requirements.txt
 set +e

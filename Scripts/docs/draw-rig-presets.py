@@ -52,10 +52,14 @@ def draw(path, out_dir):
             for j, q in enumerate(pos):
                 spots.setdefault((round(q[0], 3), round(q[1], 3)), []).append(names[j].replace("mixamorig:", ""))
             for (x, y), labels in spots.items():
-                # Joints on the middle line are labelled to their left, the others outwards.
-                middle = abs(x) < 1e-3
-                ax.annotate(", ".join(labels), (x, y), xytext=(-4 if middle or x < 0 else 4, 2), textcoords="offset points",
-                            fontsize=7, ha="right" if middle or x < 0 else "left")
+                # Joints on the middle line are labelled to their left, the others outwards; the
+                # arms' labels slant so that neighbours along a horizontal arm do not overlap.
+                middle = abs(x) < 0.03
+                outwards = -1 if middle or x < 0 else 1
+                arm = not middle and y > 0.5 * max(q[1] for q in pos)
+                ax.annotate(", ".join(labels), (x, y), xytext=(4 * outwards, 3), textcoords="offset points", fontsize=7,
+                            ha="left" if outwards > 0 else "right", rotation=40 * outwards if arm else 0,
+                            rotation_mode="anchor")
         ax.set_aspect("equal")
         ax.set_title(title, fontsize=10)
         ax.axhline(0, color="0.8", lw=1)

@@ -148,3 +148,34 @@ struct RigExportTests {
         #expect(!FileManager.default.fileExists(atPath: dir.path("u.glb")) && !FileManager.default.fileExists(atPath: dir.path("c.csv")))
     }
 }
+
+@Suite("Rig presets on BVH through Blender's BVH importer", .enabled(if: DefaultWeights.find() != nil && Blender.path != nil,
+                                                                      "no default weights or no blender: the BVH presets' Blender import not checked"))
+struct RigBVHBlenderTests {
+    @Test("Blender imports the preset's BVH with its bone names, 200 frames and our forward kinematics' joints within 1 mm",
+          arguments: [RigPreset.mixamo, .unreal, .rigify])
+    func blenderImportsBVH(preset: RigPreset) throws {
+        let dir = ClipDir(); defer { dir.remove() }
+        let bvh = dir.path("walk.\(preset.rawValue).bvh")
+        let r = try run(Paths.tool, ["lift", "--keypoints", SampleVideo.gt2D.path, "--coords", "world", "--rig", preset.rawValue, "-o", bvh])
+        #expect(r.status == 0, "\(r.stderr)")
+        let (names, _, fk) = try BVH.forwardKinematics(try String(contentsOfFile: bvh, encoding: .utf8))
+        // BVH frame i (0-based) is Blender frame i + 1.
+        let rig = try Blender.importRig(bvh, fps: 25, frames: [1, 100, 200])
+        let bones = try #require(rig["bones"] as? [String])
+        #expect(Set(bones) == Set(preset.jointNames) && bones.count == preset.jointNames.count)
+        #expect(rig["frame_range"] as? [Double] == [1, 200])
+        let heads = try #require(rig["heads"] as? [String: [String: [Double]]])
+        var worst = 0.0
+        for (frame, bones) in heads {
+            let i = Int(Double(frame)!) - 1
+            for (k, name) in names.enumerated() {
+                let b = try #require(bones[name])
+                worst = max(worst, zip([b[0], b[2], -b[1]], fk[i][(3 * k)..<(3 * k + 3)]).map { abs($0 - $1) }.max()!)
+            }
+        }
+        #expect(heads.count == 3)
+        print("--rig \(preset) BVH: Blender's joints vs the file's forward kinematics at 3 frames: max \(worst * 1000) mm")
+        #expect(worst < 0.001)
+    }
+}
