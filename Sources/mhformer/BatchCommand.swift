@@ -141,11 +141,16 @@ struct Batch: ParsableCommand {
         try lifting.apply(to: &template)
         try pose2D.apply(to: &template)
         template.pose2D.strict = pose2D.strict || !allowDamaged
-        // The job's own checks (option values, 2D model names) before any video runs.
-        template.outputs.motion = "check.csv"
+        // The job's own checks (option values, 2D model names, --rig against the formats) before any
+        // video runs, on the formats each video gets (the CSV first, as BatchSettings orders them).
+        let formats = try format.map(parseMotionFormat)
+        let checked = formats.isEmpty || formats.contains(.csv) ? [MotionFormat.csv] + formats.filter { $0 != .csv } : formats
+        template.outputs.motion = "check." + checked[0].rawValue
+        template.outputs.moreMotion = checked.dropFirst().map { "check." + $0.rawValue }
         template.outputs.viewer = viewer ? "check.html" : nil
         _ = try PosePipeline(template).validate()
-        let settings = try BatchSettings(template: template, formats: try format.map(parseMotionFormat),
+        template.outputs.moreMotion = []
+        let settings = try BatchSettings(template: template, formats: formats,
                                          keypoints2D: keypoints2D, overlay: overlay, plot: plot, viewer: viewer,
                                          angles: angles)
         var isFolder: ObjCBool = false

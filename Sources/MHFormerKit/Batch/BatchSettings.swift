@@ -105,6 +105,9 @@ public struct BatchSettings: Codable, Equatable, Sendable {
         self.viewer = viewer
         self.angles = angles ? true : nil
         self.rig = template.outputs.rig == .h36m ? nil : template.outputs.rig.rawValue
+        if template.outputs.rig != .h36m && !unique.contains(where: \.isRig) {
+            throw MHFormerError("--rig \(template.outputs.rig.rawValue) names the skeleton of the bvh or glb files: add --format bvh or --format glb")
+        }
         if scoreColumns && !unique.contains(.csv) {
             throw MHFormerError("--scores adds columns to the CSV output only: add --format csv")
         }

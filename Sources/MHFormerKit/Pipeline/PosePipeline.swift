@@ -284,6 +284,9 @@ public final class PosePipeline {
     public func validate() throws -> MotionFormat? {
         var format: MotionFormat?
         if let motion = job.outputs.motion {
+            if job.outputs.format == nil, (motion as NSString).pathExtension.lowercased() == "fbx" {
+                throw MHFormerError("\(motion): FBX is not written (no FBX writer in reach imports correctly in Blender: docs/fbx-export.md); write .glb, which Blender, Unity and Unreal import")
+            }
             guard let f = job.outputs.format ?? MotionFormat(path: motion) else {
                 throw MHFormerError("\(motion): unknown output extension (use .csv, .json, .trc, .bvh or .glb, or --format)")
             }

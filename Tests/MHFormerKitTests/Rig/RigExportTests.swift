@@ -111,7 +111,8 @@ struct RigExportTests {
         let last = walk.frames - 1
         let bones = try #require(rig["bones"] as? [String])
         #expect(Set(bones) == Set(preset.jointNames) && bones.count == preset.jointNames.count, "\(bones)")
-        #expect(rig["frame_range"] as? [Double] == [Double(firstFrame), Double(firstFrame + last)])
+        // (to a thousandth: the last key's time is a float32, e.g. 7.96 s × 25 = 198.99998)
+        #expect((rig["frame_range"] as? [Double])?.map { ($0 * 1000).rounded() / 1000 } == [Double(firstFrame), Double(firstFrame + last)])
         #expect(rig["skinned"] as? Bool == true, "the mannequin is not bound to the armature")
         let heads = try #require(rig["heads"] as? [String: [String: [Double]]])
         var worst = 0.0
@@ -128,7 +129,7 @@ struct RigExportTests {
         #expect(worst < 0.001)
     }
 
-    @Test("--rig h36m is today's BVH byte for byte; a rig preset on a BVH has its names; --rig refused where no rig is written")
+    @Test("--rig h36m is today's BVH byte for byte; a rig preset on a BVH has its names; --rig refused where no rig is written; .fbx refused")
     func bvhAndRefusals() throws {
         let dir = ClipDir(); defer { dir.remove() }
         let input = SampleVideo.gt2D.path
@@ -142,6 +143,8 @@ struct RigExportTests {
 
         let unknown = try run(Paths.tool, ["lift", "--keypoints", input, "-o", dir.path("u.glb"), "--rig", "maya"])
         #expect(unknown.status != 0 && unknown.stderr == "error: --rig: unknown preset 'maya' (h36m, mixamo, unreal, rigify)\n", "\(unknown.stderr)")
+        let fbx = try run(Paths.tool, ["lift", "--keypoints", input, "-o", dir.path("f.fbx")])
+        #expect(fbx.status != 0 && fbx.stderr.hasPrefix("error: \(dir.path("f.fbx")): FBX is not written") && !FileManager.default.fileExists(atPath: dir.path("f.fbx")))
         let csv = try run(Paths.tool, ["lift", "--keypoints", input, "-o", dir.path("c.csv"), "--rig", "mixamo"])
         #expect(csv.status != 0 && csv.stderr.contains("--rig mixamo names the skeleton of a .bvh or .glb output") && csv.stderr.split(separator: "\n").count == 1,
                 "\(csv.stderr)")
