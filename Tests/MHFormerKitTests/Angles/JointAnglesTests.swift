@@ -291,6 +291,39 @@ struct JointAngleLiftTests {
         }
     }
 
+    @Test("mhformer lift --angles on the punch sample (its exact 2D; a validation subject): within a few degrees of the ground truth's angles")
+    func punch() throws {
+        let dir = try Paths.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let weights = try #require(try anyWeights(in: dir), "no weights: neither Models/ nor ../shared fixtures")
+        let outAngles = dir.appendingPathComponent("punch_angles.csv").path
+        let r = try run(Paths.tool, ["lift", "--keypoints", Paths.repo.appendingPathComponent("Samples/cmu02_punch_2d.csv").path, "--weights", weights,
+                                     "-o", dir.appendingPathComponent("punch.csv").path, "--angles", outAngles])
+        #expect(r.status == 0, "\(r.stderr)")
+        let (_, frames, values) = try readAngleCSV(outAngles)
+        // The truth: root-relative camera-frame joints; the camera (Samples/README.md) is 1.5 m high,
+        // aimed 4.5 m away at 1.0 m height, no roll: the vertical is (0, -cos a, -sin a), a = atan(0.5 / 4.5).
+        let (truthFrames, truthValues) = try read3DCSV(Paths.repo.appendingPathComponent("Samples/cmu02_punch_3d_camera.csv").path)
+        #expect(frames == truthFrames && frames.count == 500)
+        let a = atan2(0.5, 4.5)
+        let truth = JointAngles.compute(Pose3DSequence(frames: truthFrames, times: truthFrames.map { Double($0) / 50 }, joints: truthValues,
+                                                       present: Array(repeating: true, count: truthFrames.count)),
+                                        up: SIMD3(0, -cos(a), -sin(a)))
+        var mae: [String: Double] = [:]
+        var table = "angle | MAE (deg) | mean error (deg) | ground truth range (deg)\n"
+        for (k, name) in JointAngles.names.enumerated() {
+            let errors = frames.indices.map { i -> Double in
+                let d = (values[i][k] - truth.value(i, k) + 180).truncatingRemainder(dividingBy: 360)
+                return (d < 0 ? d + 360 : d) - 180
+            }
+            mae[name] = errors.map(abs).reduce(0, +) / Double(errors.count)
+            let column = frames.indices.map { truth.value($0, k) }
+            table += String(format: "%@ | %.1f | %+.1f | %.0f to %.0f\n", name, mae[name]!, errors.reduce(0, +) / Double(errors.count), column.min()!, column.max()!)
+        }
+        print("joint angles on the punch sample (lift from its exact 2D) vs ground truth:\n" + table)
+        for name in JointAngles.names { #expect(mae[name]! < PunchAngleBounds.mae[name]!, "\(name): MAE \(mae[name]!)°") }
+    }
+
     @Test("a bad --angles path is refused before any work: unknown extension, the input itself")
     func refusals() throws {
         let dir = try Paths.tempDir()
@@ -308,4 +341,16 @@ struct JointAngleLiftTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: input)) == before)
         #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: txt))
     }
+}
+
+/// Bounds a little above what was measured on the punch sample (docs/joint-angles.md's table).
+enum PunchAngleBounds {
+    static let mae: [String: Double] = [
+        "pelvis_tilt": 4.5, "pelvis_obliquity": 3, "pelvis_rotation": 6.5,
+        "trunk_flexion": 3.5, "trunk_lateral_bending": 4, "trunk_rotation": 6.5,
+        "right_hip_flexion": 6, "right_hip_abduction": 3.5, "right_knee_flexion": 6.5,
+        "left_hip_flexion": 4.5, "left_hip_abduction": 2, "left_knee_flexion": 4.5,
+        "right_shoulder_flexion": 11.5, "right_shoulder_abduction": 5, "right_elbow_flexion": 13.5,
+        "left_shoulder_flexion": 7.5, "left_shoulder_abduction": 8, "left_elbow_flexion": 9.5,
+    ]
 }
