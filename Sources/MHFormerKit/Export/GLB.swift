@@ -15,7 +15,7 @@
 import Foundation
 
 public enum GLB {
-    /// The .glb bytes of `fit` played at `times` (seconds from the first frame, strictly increasing).
+    /// The .glb bytes of `fit` played at `times` (seconds, >= 0, strictly increasing).
     public static func encode(_ fit: RigFit, times: [Double]) -> Data {
         precondition(times.count == fit.frames && fit.frames > 0, "GLB: one time per frame")
         var buffer = BinaryBuffer()
@@ -108,14 +108,16 @@ public enum GLB {
         return container(json: json, bin: buffer.data)
     }
 
-    /// Seconds from the first frame for each frame: the time stamps when every frame has one and they
-    /// increase, else frame / fps (glTF needs strictly increasing times).
-    public static func animationTimes(_ times: [Double?], fps: Double) -> [Double] {
+    /// The animation's key times: the video's time stamps when every frame has one and they increase
+    /// (so that the people of one video, each in their own file over their own frames, stay in step),
+    /// else the video frame number / fps; shifted to start at 0 if they would start below it (glTF
+    /// wants times >= 0, strictly increasing).
+    public static func animationTimes(_ times: [Double?], frames: [Int], fps: Double) -> [Double] {
         let stamps = times.compactMap { $0 }
-        if stamps.count == times.count, let first = stamps.first, zip(stamps.dropFirst(), stamps).allSatisfy({ $0 > $1 }) {
-            return stamps.map { $0 - first }
-        }
-        return times.indices.map { Double($0) / fps }
+        var t = stamps.count == times.count && zip(stamps.dropFirst(), stamps).allSatisfy({ $0 > $1 })
+            ? stamps : frames.map { Double($0) / fps }
+        if let first = t.first, first < 0 { t = t.map { $0 - first } }
+        return t
     }
 
     /// Header (magic "glTF", version 2, total length), JSON chunk padded with spaces, BIN chunk

@@ -57,7 +57,7 @@ public enum MotionWriter {
             try AtomicFile.write(BVH.render(fit, fps: description.fps), to: path)
         case .glb:
             let fit = RigFit.fit(positions: pose.joints.map(Double.init), present: pose.present, scores: scores, preset: rig)
-            try AtomicFile.write(GLB.encode(fit, times: GLB.animationTimes(pose.times, fps: description.fps)), to: path)
+            try AtomicFile.write(GLB.encode(fit, times: GLB.animationTimes(pose.times, frames: pose.frames, fps: description.fps)), to: path)
         }
     }
 

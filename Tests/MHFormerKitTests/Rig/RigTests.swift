@@ -241,10 +241,11 @@ struct RigTests {
         #expect(worst < 2e-5, "\(preset): BVH vs fit \(worst * 1000) mm")
     }
 
-    @Test("animation times: the video's time stamps from the first frame, else frame / fps")
+    @Test("animation times: the video's time stamps, else frame number / fps; never below 0")
     func animationTimes() {
-        #expect(GLB.animationTimes([1.5, 1.52, 1.56], fps: 30) == [0, 0.020000000000000018, 0.06000000000000005])
-        #expect(GLB.animationTimes([1.5, nil, 1.56], fps: 25) == [0, 0.04, 0.08])
-        #expect(GLB.animationTimes([1.5, 1.5, 1.56], fps: 50) == [0, 0.02, 0.04])
+        #expect(GLB.animationTimes([1.5, 1.52, 1.56], frames: [75, 76, 78], fps: 30) == [1.5, 1.52, 1.56])
+        #expect(GLB.animationTimes([1.5, nil, 1.56], frames: [75, 76, 78], fps: 25) == [3, 3.04, 3.12])
+        #expect(GLB.animationTimes([1.5, 1.5, 1.56], frames: [0, 1, 2], fps: 50) == [0, 0.02, 0.04])
+        #expect(GLB.animationTimes([-0.08, -0.04, 0], frames: [0, 1, 2], fps: 25) == [0, 0.04, 0.08])
     }
 }
