@@ -15,9 +15,13 @@
 import Foundation
 
 public enum GLB {
-    /// The .glb bytes of `fit` played at `times` (seconds, >= 0, strictly increasing).
-    public static func encode(_ fit: RigFit, times: [Double]) -> Data {
+    /// The .glb bytes of `fit` played at `times` (seconds, >= 0, strictly increasing). Throws on a
+    /// fit that is not finite (JSON has no NaN; a file with one would not load).
+    public static func encode(_ fit: RigFit, times: [Double]) throws -> Data {
         precondition(times.count == fit.frames && fit.frames > 0, "GLB: one time per frame")
+        guard fit.isFinite, times.allSatisfy(\.isFinite) else {
+            throw MHFormerError("the rig's joints or rotations are not finite (joints on top of each other?)")
+        }
         var buffer = BinaryBuffer()
         var accessors = [[String: Any]]()
 
@@ -104,7 +108,7 @@ public enum GLB {
             "bufferViews": buffer.views,
             "buffers": [["byteLength": buffer.data.count]],
         ]
-        let json = try! JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
+        let json = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
         return container(json: json, bin: buffer.data)
     }
 

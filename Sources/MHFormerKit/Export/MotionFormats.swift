@@ -52,12 +52,16 @@ public enum MotionWriter {
         case .bvh where rig == .h36m:
             let fit = BVH.fit(positions: pose.joints.map(Double.init), present: pose.present, scores: scores)
             try AtomicFile.write(BVH.render(fit, fps: description.fps), to: path)
-        case .bvh:
+        case .bvh, .glb:
             let fit = RigFit.fit(positions: pose.joints.map(Double.init), present: pose.present, scores: scores, preset: rig)
-            try AtomicFile.write(BVH.render(fit, fps: description.fps), to: path)
-        case .glb:
-            let fit = RigFit.fit(positions: pose.joints.map(Double.init), present: pose.present, scores: scores, preset: rig)
-            try AtomicFile.write(GLB.encode(fit, times: GLB.animationTimes(pose.times, frames: pose.frames, fps: description.fps)), to: path)
+            guard fit.isFinite else {
+                throw MHFormerError("\(fileName ?? path): the \(rig.rawValue) rig's joints or rotations are not finite (joints on top of each other?); nothing written")
+            }
+            if format == .bvh {
+                try AtomicFile.write(BVH.render(fit, fps: description.fps), to: path)
+            } else {
+                try AtomicFile.write(try GLB.encode(fit, times: GLB.animationTimes(pose.times, frames: pose.frames, fps: description.fps)), to: path)
+            }
         }
     }
 

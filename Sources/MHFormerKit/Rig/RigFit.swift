@@ -35,6 +35,12 @@ public struct RigFit {
     /// Joint j's rotation in frame i relative to its parent as BVH's Z-X-Y Euler angles in degrees.
     func localEulerZXY(_ i: Int, _ j: Int) -> [Double] { locals[i][j].eulerZXYDegrees }
 
+    /// Whether every number the files carry is finite.
+    public var isFinite: Bool {
+        positions.allSatisfy(\.isFinite) && offsets.joined().allSatisfy(\.isFinite) && rootPositions.joined().allSatisfy(\.isFinite)
+            && locals.allSatisfy { $0.allSatisfy { $0.m.allSatisfy(\.isFinite) } }
+    }
+
     /// The rest pose's joint positions (J × 3): offsets chained from the root.
     public var restPositions: [[Double]] {
         var rest = [[Double]]()

@@ -197,7 +197,7 @@ struct RigTests {
         let (p, n) = try BVHTests.sampleMotion()
         let fit = RigFit.fit(positions: p, present: Array(repeating: true, count: n), preset: preset)
         let times = (0..<n).map { Double($0) * 0.02 }
-        let file = try GLBFile(GLB.encode(fit, times: times))
+        let file = try GLBFile(try GLB.encode(fit, times: times))
         let (names, readTimes, positions) = file.jointPositions()
         #expect(names == preset.jointNames)
         #expect(readTimes.count == n && zip(readTimes, times).allSatisfy { abs($0 - $1) < 1e-6 })
@@ -239,6 +239,22 @@ struct RigTests {
         }
         #expect(Set(names) == Set(preset.jointNames))
         #expect(worst < 2e-5, "\(preset): BVH vs fit \(worst * 1000) mm")
+    }
+
+    @Test("a motion that is not finite is refused with one line and no file, on every preset and both rig formats")
+    func notFinite() throws {
+        let (p, n) = try BVHTests.sampleMotion()
+        var joints = p.map(Float.init)
+        joints[51 * 3] = .nan          // frame 3's pelvis (the root position: nothing can stand in for it)
+        let pose = Pose3DSequence(frames: Array(0..<n), times: (0..<n).map { Double($0) * 0.02 }, joints: joints,
+                                  present: Array(repeating: true, count: n))
+        let dir = ClipDir(); defer { dir.remove() }
+        for preset in [RigPreset.mixamo, .unreal] { for format in [MotionFormat.glb, .bvh] {
+            let path = dir.path("x.\(format.rawValue)")
+            let description = MotionDescription(coordinates: "world", axes: "Y up", rootRelative: false, fps: 50)
+            #expect(throws: MHFormerError.self) { try MotionWriter.write(pose, scores: nil, description: description, format: format, rig: preset, to: path) }
+            #expect(!FileManager.default.fileExists(atPath: path))
+        } }
     }
 
     @Test("animation times: the video's time stamps, else frame number / fps; never below 0")
