@@ -142,11 +142,10 @@ struct Batch: ParsableCommand {
         try pose2D.apply(to: &template)
         template.pose2D.strict = pose2D.strict || !allowDamaged
         // The job's own checks (option values, 2D model names, --rig against the formats) before any
-        // video runs, on the formats each video gets (the CSV first, as BatchSettings orders them).
+        // video runs. BatchSettings checks the CSV-only options against the formats itself.
         let formats = try format.map(parseMotionFormat)
-        let checked = formats.isEmpty || formats.contains(.csv) ? [MotionFormat.csv] + formats.filter { $0 != .csv } : formats
-        template.outputs.motion = "check." + checked[0].rawValue
-        template.outputs.moreMotion = checked.dropFirst().map { "check." + $0.rawValue }
+        template.outputs.motion = "check.csv"
+        template.outputs.moreMotion = formats.filter { $0 != .csv }.map { "check." + $0.rawValue }
         template.outputs.viewer = viewer ? "check.html" : nil
         _ = try PosePipeline(template).validate()
         template.outputs.moreMotion = []
