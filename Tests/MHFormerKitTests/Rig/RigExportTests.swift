@@ -187,66 +187,74 @@ struct RigBVHBlenderTests {
                                                                            && (try? ViewerPage.checkAvailable()) != nil,
                                                                            "no BlazePose models, weights, Chromium or three.js (apt-get install -y chromium libjs-three)"))
 struct RigThreeJSTests {
-    /// A page that loads the GLB (inlined) with three.js's own GLTFLoader (Debian's r111), plays its
-    /// animation with an AnimationMixer at the given times and writes every bone's world position
-    /// into the body's data-result attribute.
-    static func page(glb: Data, times: [Double]) throws -> String {
+    /// A page that loads GLBs (inlined) with three.js's own GLTFLoader (Debian's r111), plays each
+    /// animation with an AnimationMixer at the given times and writes every bone's world position into
+    /// the body's data-result attribute, one entry per file (one browser start for all presets).
+    static func page(glbs: [Data], times: [Double]) throws -> String {
         let three = try ["build/three.min.js", "examples/js/loaders/GLTFLoader.js"].map {
             try String(contentsOfFile: (ViewerPage.threeFolder as NSString).appendingPathComponent($0), encoding: .utf8)
         }
+        let files = glbs.map { "\"" + $0.base64EncodedString() + "\"" }.joined(separator: ",")
         return """
         <!doctype html><html><head><meta charset="utf-8"><title>glb</title></head><body>
         <script>\(three[0])</script><script>\(three[1])</script>
         <script>
-        const bytes = Uint8Array.from(atob("\(glb.base64EncodedString())"), c => c.charCodeAt(0));
-        new THREE.GLTFLoader().parse(bytes.buffer, "", gltf => {
-          const scene = gltf.scene, clip = gltf.animations[0], mixer = new THREE.AnimationMixer(scene);
-          mixer.clipAction(clip).play();
-          const bones = [], out = {names: [], positions: [], duration: clip.duration, skinned: 0};
-          scene.traverse(o => { if (o.isBone) bones.push(o); if (o.isSkinnedMesh) out.skinned++; });
-          out.names = bones.map(b => b.name);
-          for (const t of \(times)) {
-            mixer.setTime(t); scene.updateMatrixWorld(true);
-            out.positions.push(bones.map(b => { const v = new THREE.Vector3(); b.getWorldPosition(v); return [v.x, v.y, v.z]; }));
-          }
-          document.body.setAttribute("data-result", JSON.stringify(out));
+        const load = b64 => new Promise((resolve, reject) => {
+          const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+          new THREE.GLTFLoader().parse(bytes.buffer, "", resolve, reject);
+        });
+        Promise.all([\(files)].map(load)).then(all => {
+          document.body.setAttribute("data-result", JSON.stringify(all.map(gltf => {
+            const scene = gltf.scene, clip = gltf.animations[0], mixer = new THREE.AnimationMixer(scene);
+            mixer.clipAction(clip).play();
+            const bones = [], out = {names: [], positions: [], duration: clip.duration, skinned: 0};
+            scene.traverse(o => { if (o.isBone) bones.push(o); if (o.isSkinnedMesh) out.skinned++; });
+            out.names = bones.map(b => b.name);
+            for (const t of \(times)) {
+              mixer.setTime(t); scene.updateMatrixWorld(true);
+              out.positions.push(bones.map(b => { const v = new THREE.Vector3(); b.getWorldPosition(v); return [v.x, v.y, v.z]; }));
+            }
+            return out;
+          })));
         }, e => document.body.setAttribute("data-error", String(e)));
         </script></body></html>
         """
     }
 
-    @Test("three.js loads each GLB: the preset's bones (names as three.js sanitizes them), a skinned mesh, joints within 1 mm of the CSV at the first, middle and last frame",
-          arguments: RigPreset.allCases)
-    func threeJSLoadsGLB(preset: RigPreset) throws {
+    @Test("three.js loads each preset's GLB: its bones (names as three.js sanitizes them), a skinned mesh, joints within 1 mm of the CSV at the first, middle and last frame")
+    func threeJSLoadsGLB() throws {
         let walk = WalkRigs.files
         try #require(walk.failure == nil, "\(walk.failure!)")
         let frames = [0, (walk.frames - 1) / 2, walk.frames - 1]
         let dir = ClipDir(); defer { dir.remove() }
         let html = dir.path("glb.html")
-        try Self.page(glb: try Data(contentsOf: URL(fileURLWithPath: "\(walk.dir)/walk.\(preset.rawValue).glb")),
+        let presets = RigPreset.allCases
+        try Self.page(glbs: try presets.map { try Data(contentsOf: URL(fileURLWithPath: "\(walk.dir)/walk.\($0.rawValue).glb")) },
                       times: frames.map { Double($0) * 0.04 }).write(toFile: html, atomically: true, encoding: .utf8)
         let dom = try Chromium.open(URL(fileURLWithPath: html).absoluteString, "--dump-dom", profile: dir.path("profile"))
         let body = try #require(dom.stdout.range(of: "<body[^>]*>", options: .regularExpression).map { String(dom.stdout[$0]) }, "\(dom.stderr.suffix(500))")
-        #expect(!body.contains("data-error"), "\(body)")
+        #expect(!body.contains("data-error"), "\(body.prefix(500))")
         let attribute = try #require(body.range(of: "data-result=\"[^\"]*\"", options: .regularExpression).map { String(body[$0].dropFirst(13).dropLast()) })
-        let json = attribute.replacingOccurrences(of: "&quot;", with: "\"")
-        let result = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-        // three.js drops the characters its animation paths reserve ("[]:./") from node names:
-        // mixamorig:Hips is mixamorigHips there, spine.001 spine001 (as in three.js's own Mixamo examples).
-        let sanitized = preset.jointNames.map { $0.filter { !"[]:./".contains($0) } }
-        let names = try #require(result["names"] as? [String])
-        #expect(Set(names) == Set(sanitized) && names.count == sanitized.count, "\(names)")
-        #expect(result["skinned"] as? Int == 1)
-        #expect(abs((result["duration"] as? Double ?? 0) - Double(walk.frames - 1) * 0.04) < 1e-5)
-        let positions = try #require(result["positions"] as? [[[Double]]])
-        var worst = 0.0
-        for (k, i) in frames.enumerated() {
-            for h in WalkRigs.checkedJoints {
-                let b = try #require(names.firstIndex(of: sanitized[rigJoint(for: h, in: preset)]))
-                worst = max(worst, zip(positions[k][b], WalkRigs.csvJoint(i, h)).map { abs($0 - $1) }.max()!)
+        let results = try #require(try JSONSerialization.jsonObject(with: Data(attribute.replacingOccurrences(of: "&quot;", with: "\"").utf8)) as? [[String: Any]])
+        try #require(results.count == presets.count)
+        for (preset, result) in zip(presets, results) {
+            // three.js drops the characters its animation paths reserve ("[]:./") from node names:
+            // mixamorig:Hips is mixamorigHips there, spine.001 spine001 (as in three.js's own Mixamo examples).
+            let sanitized = preset.jointNames.map { $0.filter { !"[]:./".contains($0) } }
+            let names = try #require(result["names"] as? [String])
+            #expect(Set(names) == Set(sanitized) && names.count == sanitized.count, "\(preset): \(names)")
+            #expect(result["skinned"] as? Int == 1)
+            #expect(abs((result["duration"] as? Double ?? 0) - Double(walk.frames - 1) * 0.04) < 1e-5)
+            let positions = try #require(result["positions"] as? [[[Double]]])
+            var worst = 0.0
+            for (k, i) in frames.enumerated() {
+                for h in WalkRigs.checkedJoints {
+                    let b = try #require(names.firstIndex(of: sanitized[rigJoint(for: h, in: preset)]))
+                    worst = max(worst, zip(positions[k][b], WalkRigs.csvJoint(i, h)).map { abs($0 - $1) }.max()!)
+                }
             }
+            print("--rig \(preset): three.js r111 GLTFLoader + AnimationMixer, hips/knees/ankles/wrists at 3 frames vs the CSV: max \(worst * 1000) mm")
+            #expect(worst < 0.001, "\(preset)")
         }
-        print("--rig \(preset): three.js r111 GLTFLoader + AnimationMixer, hips/knees/ankles/wrists at 3 frames vs the CSV: max \(worst * 1000) mm")
-        #expect(worst < 0.001)
     }
 }
