@@ -197,3 +197,20 @@ func write2DCSV(_ points: [Float], width: Int, height: Int, to path: String, ext
                          width: width, height: height, points: points, present: Array(repeating: true, count: points.count / 34))
     try Keypoints2DCSV.write(kp, to: path)
 }
+
+/// Debian's blender on PATH, for the import checks of BVH and GLB files (BVHTests, MotionStageTests,
+/// RigExportTests); nil when it is not installed.
+enum Blender {
+    static let path: String? = {
+        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+        return dirs.map { "\($0)/blender" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    /// What Blender's importer makes of `file` (Scripts/sample/import_rig.py's JSON line).
+    static func importRig(_ file: String, fps: Double, frames: [Int]) throws -> [String: Any] {
+        let r = try run(path!, ["-b", "--factory-startup", "--python", Paths.repo.appendingPathComponent("Scripts/sample/import_rig.py").path,
+                                "--", file, "--fps", String(fps)] + frames.map(String.init))
+        let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("MHFORMER_RIG ") }, "Blender printed no result: \(r.stderr.suffix(800))")
+        return try #require(try JSONSerialization.jsonObject(with: Data(line.dropFirst(13).utf8)) as? [String: Any])
+    }
+}

@@ -123,6 +123,16 @@ extension RigPreset {
         }
     }()
 
+    /// The hips and the three spine joints above them, shared by the presets: the hips' frame, then
+    /// joints halfway along pelvis→spine, at the spine, halfway along spine→thorax, the twist spread
+    /// along them. `names`: hips, lowest spine joint, middle, chest.
+    static func addTorso(_ t: inout Table, names n: [String], hipsParent: String?) {
+        t.add(n[0], parent: hipsParent, at: .joint(pelvis), aim: nil, rest: up, hipsFrame, radius: 0.10)
+        t.add(n[1], parent: n[0], at: .between(pelvis, spine, 0.5), aim: .joint(spine), rest: up, .spineTwist(0.25), radius: 0.10)
+        t.add(n[2], parent: n[1], at: .joint(spine), aim: .between(spine, thorax, 0.5), rest: up, .spineTwist(0.5), radius: 0.10)
+        t.add(n[3], parent: n[2], at: .between(spine, thorax, 0.5), aim: .joint(thorax), rest: up, .spineTwist(1), radius: 0.11)
+    }
+
     /// The limbs of one side, shared by the presets: (names of clavicle, upper arm, forearm, hand,
     /// thigh, shin, foot, ball, toe tip or nil), the arms' rest directions.
     static func addLimbs(_ t: inout Table, leftSide: Bool, names n: [String?], chest: String, hips: String, armRest: [Double]) {
@@ -144,10 +154,7 @@ extension RigPreset {
     static let mixamoJoints: [RigJoint] = {
         var t = Table()
         let m = { (name: String) in "mixamorig:" + name }
-        t.add(m("Hips"), parent: nil, at: .joint(pelvis), aim: nil, rest: up, hipsFrame, radius: 0.10)
-        t.add(m("Spine"), parent: m("Hips"), at: .between(pelvis, spine, 0.5), aim: .joint(spine), rest: up, .spineTwist(0.25), radius: 0.10)
-        t.add(m("Spine1"), parent: m("Spine"), at: .joint(spine), aim: .between(spine, thorax, 0.5), rest: up, .spineTwist(0.5), radius: 0.10)
-        t.add(m("Spine2"), parent: m("Spine1"), at: .between(spine, thorax, 0.5), aim: .joint(thorax), rest: up, .spineTwist(1), radius: 0.11)
+        addTorso(&t, names: ["Hips", "Spine", "Spine1", "Spine2"].map(m), hipsParent: nil)
         t.add(m("Neck"), parent: m("Spine2"), at: .joint(thorax), aim: .joint(nose), rest: up, radius: 0.045)
         t.add(m("Head"), parent: m("Neck"), at: .joint(nose), aim: .joint(headTop), rest: up, radius: 0.09)
         t.add(m("HeadTop_End"), parent: m("Head"), at: .joint(headTop), aim: nil, rest: up, radius: 0)
@@ -165,10 +172,7 @@ extension RigPreset {
     static let unrealJoints: [RigJoint] = {
         var t = Table()
         t.add("root", parent: nil, at: .origin, aim: nil, rest: up, .fixed, radius: 0)
-        t.add("pelvis", parent: "root", at: .joint(pelvis), aim: nil, rest: up, hipsFrame, radius: 0.10)
-        t.add("spine_01", parent: "pelvis", at: .between(pelvis, spine, 0.5), aim: .joint(spine), rest: up, .spineTwist(0.25), radius: 0.10)
-        t.add("spine_02", parent: "spine_01", at: .joint(spine), aim: .between(spine, thorax, 0.5), rest: up, .spineTwist(0.5), radius: 0.10)
-        t.add("spine_03", parent: "spine_02", at: .between(spine, thorax, 0.5), aim: .joint(thorax), rest: up, .spineTwist(1), radius: 0.11)
+        addTorso(&t, names: ["pelvis", "spine_01", "spine_02", "spine_03"], hipsParent: "root")
         t.add("neck_01", parent: "spine_03", at: .joint(thorax), aim: .joint(nose), rest: up, radius: 0.045)
         t.add("head", parent: "neck_01", at: .joint(nose), aim: .joint(headTop), rest: up, radius: 0.09)
         for leftSide in [true, false] {
@@ -183,10 +187,7 @@ extension RigPreset {
     /// Blender Rigify's human metarig: `spine` is the hips bone, spine.004-.006 the neck and head; T-pose.
     static let rigifyJoints: [RigJoint] = {
         var t = Table()
-        t.add("spine", parent: nil, at: .joint(pelvis), aim: nil, rest: up, hipsFrame, radius: 0.10)
-        t.add("spine.001", parent: "spine", at: .between(pelvis, spine, 0.5), aim: .joint(spine), rest: up, .spineTwist(0.25), radius: 0.10)
-        t.add("spine.002", parent: "spine.001", at: .joint(spine), aim: .between(spine, thorax, 0.5), rest: up, .spineTwist(0.5), radius: 0.10)
-        t.add("spine.003", parent: "spine.002", at: .between(spine, thorax, 0.5), aim: .joint(thorax), rest: up, .spineTwist(1), radius: 0.11)
+        addTorso(&t, names: ["spine", "spine.001", "spine.002", "spine.003"], hipsParent: nil)
         t.add("spine.004", parent: "spine.003", at: .joint(thorax), aim: .between(thorax, nose, 0.5), rest: up, radius: 0.045)
         t.add("spine.005", parent: "spine.004", at: .between(thorax, nose, 0.5), aim: .joint(nose), rest: up, radius: 0.045)
         t.add("spine.006", parent: "spine.005", at: .joint(nose), aim: .joint(headTop), rest: up, radius: 0.09)

@@ -206,6 +206,23 @@ func readAngleCSV(_ path: String) throws -> (header: [String], frames: [Int], va
     return (header, frames, values)
 }
 
+/// Mean absolute error per angle of a file's rows against the truth's, each difference taken round
+/// the circle (-180...180), and the table the tests print (MAE, mean error, the truth's range).
+func angleErrors(_ values: [[Double]], truth: JointAngleSequence) -> (mae: [String: Double], table: String) {
+    var mae: [String: Double] = [:]
+    var table = "angle | MAE (deg) | mean error (deg) | ground truth range (deg)\n"
+    for (k, name) in JointAngles.names.enumerated() {
+        let errors = values.indices.map { i -> Double in
+            let d = (values[i][k] - truth.value(i, k) + 180).truncatingRemainder(dividingBy: 360)
+            return (d < 0 ? d + 360 : d) - 180
+        }
+        mae[name] = errors.map(abs).reduce(0, +) / Double(errors.count)
+        let column = values.indices.map { truth.value($0, k) }
+        table += String(format: "%@ | %.1f | %+.1f | %.0f to %.0f\n", name, mae[name]!, errors.reduce(0, +) / Double(errors.count), column.min()!, column.max()!)
+    }
+    return (mae, table)
+}
+
 enum WalkGroundTruth {
     /// The true vertical in the sample's camera coordinates: R · (0, 1, 0), R from the camera file.
     static func up() throws -> SIMD3<Double> {
@@ -240,18 +257,7 @@ struct JointAngleSampleTests {
         let truth = try WalkGroundTruth.angles()
         #expect(truth.firstNonFiniteFrame == nil)
 
-        // Mean absolute error per angle, each difference taken round the circle (-180...180).
-        var mae: [String: Double] = [:]
-        var table = "angle | MAE (deg) | mean error (deg) | ground truth range (deg)\n"
-        for (k, name) in JointAngles.names.enumerated() {
-            let errors = (0..<200).map { i -> Double in
-                let d = (values[i][k] - truth.value(i, k) + 180).truncatingRemainder(dividingBy: 360)
-                return (d < 0 ? d + 360 : d) - 180
-            }
-            mae[name] = errors.map(abs).reduce(0, +) / 200
-            let column = (0..<200).map { truth.value($0, k) }
-            table += String(format: "%@ | %.1f | %+.1f | %.0f to %.0f\n", name, mae[name]!, errors.reduce(0, +) / 200, column.min()!, column.max()!)
-        }
+        let (mae, table) = angleErrors(values, truth: truth)
         print("joint angles on the sample walk vs ground truth:\n" + table)
         // Bounds a little above what was measured (docs/joint-angles.md's table: 5 to 22 degrees, the arms worst).
         let bounds: [String: Double] = [
@@ -309,17 +315,7 @@ struct JointAngleLiftTests {
         let truth = JointAngles.compute(Pose3DSequence(frames: truthFrames, times: truthFrames.map { Double($0) / 50 }, joints: truthValues,
                                                        present: Array(repeating: true, count: truthFrames.count)),
                                         up: SIMD3(0, -cos(a), -sin(a)))
-        var mae: [String: Double] = [:]
-        var table = "angle | MAE (deg) | mean error (deg) | ground truth range (deg)\n"
-        for (k, name) in JointAngles.names.enumerated() {
-            let errors = frames.indices.map { i -> Double in
-                let d = (values[i][k] - truth.value(i, k) + 180).truncatingRemainder(dividingBy: 360)
-                return (d < 0 ? d + 360 : d) - 180
-            }
-            mae[name] = errors.map(abs).reduce(0, +) / Double(errors.count)
-            let column = frames.indices.map { truth.value($0, k) }
-            table += String(format: "%@ | %.1f | %+.1f | %.0f to %.0f\n", name, mae[name]!, errors.reduce(0, +) / Double(errors.count), column.min()!, column.max()!)
-        }
+        let (mae, table) = angleErrors(values, truth: truth)
         print("joint angles on the punch sample (lift from its exact 2D) vs ground truth:\n" + table)
         for name in JointAngles.names { #expect(mae[name]! < PunchAngleBounds.mae[name]!, "\(name): MAE \(mae[name]!)°") }
     }

@@ -96,14 +96,6 @@ struct BVHTests {
 
 private func maxAbs(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).map { abs($0 - $1) }.max() ?? 0 }
 
-var blenderPath: String? {
-    for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
-        let p = "\(dir)/blender"
-        if FileManager.default.isExecutableFile(atPath: p) { return p }
-    }
-    return nil
-}
-
 @Suite("BVH through the command line and Blender", .enabled(if: Paths.sharedAvailable, "../shared/fixtures/mhformer is absent: needs a model"))
 struct BVHCommandTests {
     /// lift → .csv (rigid skeleton) and .bvh; returns (folder, FK positions in camera axes, CSV values).
@@ -132,11 +124,11 @@ struct BVHCommandTests {
         #expect(worst < 0.005, "max coordinate difference \(worst * 1000) mm")
     }
 
-    @Test("Blender imports the BVH: frame count, joint names, joint positions", .enabled(if: blenderPath != nil, "blender is not installed (bash Scripts/sample/check-bvh-blender.sh installs it): Blender import not checked"))
+    @Test("Blender imports the BVH: frame count, joint names, joint positions", .enabled(if: Blender.path != nil, "blender is not installed (bash Scripts/sample/check-bvh-blender.sh installs it): Blender import not checked"))
     func blenderImport() throws {
         let (dir, fk, _, n) = try BVHCommandTests.liftBoth()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try run(blenderPath!, ["-b", "--factory-startup", "--python", Paths.repo.appendingPathComponent("Scripts/sample/import_bvh.py").path,
+        let r = try run(Blender.path!, ["-b", "--factory-startup", "--python", Paths.repo.appendingPathComponent("Scripts/sample/import_bvh.py").path,
                                        "--", dir.appendingPathComponent("motion.bvh").path, "1", "250"])
         let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("MHFORMER_BVH ") }, "Blender printed no result: \(r.stderr.suffix(500))")
         let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.dropFirst(13).utf8)) as? [String: Any])

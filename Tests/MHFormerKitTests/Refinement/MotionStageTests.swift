@@ -215,7 +215,7 @@ struct MotionStageRenderTests {
     }
 }
 
-@Suite("Motion stage through Blender", .enabled(if: SampleVideo.ready && blenderPath != nil, "blender is not installed (bash Scripts/sample/check-foot-lock-blender.sh installs it): not checked"))
+@Suite("Motion stage through Blender", .enabled(if: SampleVideo.ready && Blender.path != nil, "blender is not installed (bash Scripts/sample/check-foot-lock-blender.sh installs it): not checked"))
 struct MotionStageBlenderTests {
     /// What Scripts/sample/check-foot-lock-blender.sh does: the sample walk's BVH (world frame)
     /// imported by Blender's own importer; over each stance its ankle bone moves less than 1 cm.
@@ -228,7 +228,7 @@ struct MotionStageBlenderTests {
             let r = try run(Paths.tool, ["run", SampleVideo.video.path, "--coords", "world", "-o", out, "--weights", weights])
             #expect(r.status == 0, "\(r.stderr)")
         }
-        let b = try run(blenderPath!, ["-b", "--factory-startup", "--python", Paths.repo.appendingPathComponent("Scripts/sample/import_bvh.py").path,
+        let b = try run(Blender.path!, ["-b", "--factory-startup", "--python", Paths.repo.appendingPathComponent("Scripts/sample/import_bvh.py").path,
                                        "--", bvh] + (1...200).map(String.init))
         let line = try #require(b.stdout.split(separator: "\n").first { $0.hasPrefix("MHFORMER_BVH ") }, "Blender printed no result: \(b.stderr.suffix(500))")
         try String(line.dropFirst(13)).write(toFile: imported, atomically: true, encoding: .utf8)

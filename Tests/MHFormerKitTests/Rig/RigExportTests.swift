@@ -34,21 +34,6 @@ enum WalkRigs {
     static let checkedJoints = [RigPreset.pelvis, RigPreset.lKnee, RigPreset.rKnee, RigPreset.lAnkle, RigPreset.rAnkle, RigPreset.lWrist, RigPreset.rWrist]
 }
 
-enum Blender {
-    static let path: String? = {
-        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
-        return dirs.map { "\($0)/blender" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
-
-    /// What Blender's importer makes of `file` (Scripts/sample/import_rig.py's JSON line).
-    static func importRig(_ file: String, fps: Double, frames: [Int]) throws -> [String: Any] {
-        let r = try run(path!, ["-b", "--factory-startup", "--python", Paths.repo.appendingPathComponent("Scripts/sample/import_rig.py").path,
-                                "--", file, "--fps", String(fps)] + frames.map(String.init))
-        let line = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("MHFORMER_RIG ") }, "Blender printed no result: \(r.stderr.suffix(800))")
-        return try #require(try JSONSerialization.jsonObject(with: Data(line.dropFirst(13).utf8)) as? [String: Any])
-    }
-}
-
 private var pygltflibAvailable: Bool { ((try? run("/usr/bin/env", ["python3", "-c", "import pygltflib"]))?.status ?? 1) == 0 }
 
 @Suite("Rig exports of the sample walk (GLB, BVH) against run --coords world", .serialized,
